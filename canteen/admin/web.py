@@ -1,0 +1,76 @@
+"""Administration pages: users, their roles and canteen scope, API tokens."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from canteen.auth.models import ROLES, ApiToken, User
+from canteen.auth.services import create_token, create_user, revoke_token
+from canteen.auth.web import require
+from canteen.errors import ServiceError
+from canteen.extensions import db
+from canteen.reference.models import Canteen
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@require("users.manage")
+def users() -> Any:
+    """List users and create one."""
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        try:
+            create_user(db.session, request.form.get("username", ""), request.form.get("role", ""),
+                        request.form.get("password", ""), canteen_codes=request.form.getlist("canteen"),
+                        display_name=request.form.get("display_name", ""),
+                        hash_method=current_app.config["PASSWORD_HASH_METHOD"])
+            db.session.commit()
+            flash(_("User created."), "success")
+            return redirect(url_for(".users"))
+        except ServiceError as error:
+            db.session.rollback()
+            errors, status = error.fields, 422
+            flash(_("Nothing was saved. Correct the marked fields."), "error")
+    return render_template("admin/users.html", users=db.session.scalars(select(User).order_by(User.username)).all(),
+                           canteens=db.session.scalars(select(Canteen).order_by(Canteen.id)).all(), roles=ROLES,
+                           errors=errors, form=request.form), status
+
+
+@bp.route("/users/<int:user_id>/active", methods=["POST"])
+@require("users.manage")
+def toggle_active(user_id: int) -> Any:
+    """Deactivate or reactivate a user (nobody can deactivate themselves)."""
+    user = db.session.get(User, user_id)
+    if user is not None and user.id != current_user.id:
+        user.active = not user.active
+        db.session.commit()
+    return redirect(url_for(".users"))
+
+
+@bp.route("/tokens", methods=["GET", "POST"])
+@require("tokens.manage")
+def tokens() -> Any:
+    """API tokens: create one (shown once) or revoke one."""
+    secret = None
+    if request.method == "POST":
+        try:
+            if request.form.get("action") == "revoke":
+                revoke_token(db.session, int(request.form.get("id", "0") or 0))
+                flash(_("Token revoked."), "success")
+            else:
+                _token, secret = create_token(db.session, request.form.get("username", ""),
+                                              request.form.get("name", ""))
+            db.session.commit()
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+    rows = db.session.scalars(select(ApiToken).order_by(ApiToken.id.desc())).all()
+    return render_template("admin/tokens.html", tokens=rows, secret=secret,
+                           users=db.session.scalars(select(User).where(User.active.is_(True))
+                                                    .order_by(User.username)).all())

@@ -1,0 +1,37 @@
+"""Which role may do what, and which canteens a user may touch. The only place roles are named."""
+from __future__ import annotations
+
+from canteen.auth.models import User
+from canteen.reference.models import Canteen
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "ledger.view": frozenset({"admin", "manager", "assessor", "viewer", "contractor"}),
+    "ledger.edit": frozenset({"admin", "manager"}),
+    "ledger.import": frozenset({"admin", "manager"}),
+    "users.manage": frozenset({"admin"}),
+    "tokens.manage": frozenset({"admin"}),
+    "camera.upload": frozenset({"admin", "manager", "reviewer"}),
+    "camera.view": frozenset({"admin", "reviewer"}),
+}
+
+# Roles whose canteen scope rows limit them; other roles see every canteen.
+SCOPED_ROLES = frozenset({"manager", "contractor", "viewer", "reviewer"})
+
+
+def has_permission(user: User | None, permission: str) -> bool:
+    """True when the user's role grants the permission."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return user.role in PERMISSIONS.get(permission, frozenset())
+
+
+def can_access_canteen(user: User, canteen: Canteen) -> bool:
+    """True when the canteen is within the user's scope (no scope rows means every canteen)."""
+    if user.role == "admin" or user.role not in SCOPED_ROLES or not user.canteens:
+        return True
+    return any(item.id == canteen.id for item in user.canteens)
+
+
+def visible_canteens(user: User, canteens: list[Canteen]) -> list[Canteen]:
+    """The canteens of ``canteens`` that the user may see."""
+    return [canteen for canteen in canteens if can_access_canteen(user, canteen)]

@@ -1,0 +1,126 @@
+"""Login, logout and language pages; the login requirement for every other page."""
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any, Callable, TypeVar
+from urllib.parse import urlsplit
+
+from flask import (Blueprint, Flask, abort, current_app, flash, redirect, render_template, request,
+                   session, url_for)
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from canteen.auth.models import User
+from canteen.auth.permissions import has_permission
+from canteen.auth.services import authenticate, login_locked_for
+from canteen.extensions import db, login_manager
+
+bp = Blueprint("auth", __name__)
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Pages anyone may open; everything else needs a login (the API checks its own tokens).
+PUBLIC_ENDPOINTS = {"auth.login", "auth.set_language", "static", "healthz"}
+PUBLIC_BLUEPRINTS = {"api", "exposure"}
+
+
+class LoginForm(FlaskForm):
+    """User name and password."""
+
+    username = StringField("username", validators=[DataRequired(), Length(max=64)])
+    password = PasswordField("password", validators=[DataRequired(), Length(max=256)])
+
+
+def init_login(app: Flask) -> None:
+    """Wire Flask-Login and the global login requirement."""
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+
+    @login_manager.user_loader
+    def _load_user(user_id: str) -> User | None:
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        return user if user is not None and user.active else None
+
+    @app.before_request
+    def _require_login() -> Any:
+        endpoint = request.endpoint or ""
+        if endpoint in PUBLIC_ENDPOINTS or endpoint.split(".")[0] in PUBLIC_BLUEPRINTS:
+            return None
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return None
+
+
+def require(permission: str) -> Callable[[F], F]:
+    """Answer 403 unless the logged-in user's role grants ``permission``."""
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not has_permission(current_user, permission):
+                abort(403)
+            return view(*args, **kwargs)
+        return wrapped  # type: ignore[return-value]
+    return decorator
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` if it is a path on this site, else None (no open redirects)."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target
+
+
+def client_address() -> str:
+    """The caller's address (the WSGI server's view; no proxy headers are trusted)."""
+    return request.remote_addr or "unknown"
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    """Show the login form and log the user in."""
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        settings = current_app.config["SETTINGS"]
+        wait = login_locked_for(db.session, form.username.data, client_address(), settings.security)
+        if wait:
+            flash(_("Too many failed attempts. Try again in %(seconds)s seconds.", seconds=wait), "error")
+            status = 429
+        else:
+            user = authenticate(db.session, form.username.data, form.password.data, client_address())
+            db.session.commit()
+            if user is not None:
+                login_user(user)
+                session.pop("lang", None) if user.locale else None
+                return redirect(safe_next(request.args.get("next")) or url_for("home.index"))
+            flash(_("Wrong user name or password."), "error")
+            status = 401
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+def logout() -> Any:
+    """Log out (POST, so a link on another site cannot do it)."""
+    logout_user()
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/language/<code>", methods=["POST"])
+def set_language(code: str) -> Any:
+    """Switch the interface language and remember it for the user."""
+    from canteen.app import LOCALES
+
+    if code not in LOCALES:
+        abort(404)
+    session["lang"] = code
+    if current_user.is_authenticated:
+        current_user.locale = code
+        db.session.commit()
+    return redirect(safe_next(request.form.get("next")) or url_for("home.index"))

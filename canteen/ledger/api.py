@@ -1,0 +1,100 @@
+"""Ledger endpoints of the JSON API: waste entries, diner counts, the monthly ledger and its Excel file."""
+from __future__ import annotations
+
+from io import BytesIO
+from typing import Any
+
+from flask import current_app, jsonify, request, send_file
+from flask_babel import gettext as _
+
+from canteen.api.blueprint import api_user, bp, json_body, require_api
+from canteen.api.openapi import document
+from canteen.extensions import db
+from canteen.ledger.diners import diner_count_as_dict, set_diner_count
+from canteen.ledger.entries import entry_as_dict, list_entries, record_entry
+from canteen.ledger.excel import ledger_workbook_bytes
+from canteen.ledger.summary import ledger_as_dict, month_ledger
+from canteen.ledger.validation import FieldErrors, parse_day, resolve_canteen
+from canteen.timeutil import parse_month
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _settings() -> Any:
+    return current_app.config["SETTINGS"]
+
+
+@bp.post("/waste-entries")
+@document("post", "/waste-entries", "Record a waste weighing", body="WasteEntryInput",
+          responses={201: "WasteEntry", 200: "WasteEntry"}, tag="ledger")
+def create_waste_entry() -> Any:
+    """Store one weighing; a repeated client_id answers 200 with the first entry."""
+    data = json_body()
+    result = record_entry(db.session, _settings(), api_user(), data, source="api")
+    db.session.commit()
+    return jsonify(entry_as_dict(result.entry)), 201 if result.created else 200
+
+
+@bp.get("/waste-entries")
+@document("get", "/waste-entries", "List waste entries of a canteen between two dates",
+          query={"canteen": "canteen code", "from": "first date (YYYY-MM-DD)", "to": "last date"},
+          responses={200: "WasteEntryList"}, tag="ledger")
+def get_waste_entries() -> Any:
+    """Entries of a canteen in a date range (at most 5000)."""
+    require_api("ledger.view")
+    errors = FieldErrors()
+    start = parse_day(request.args.get("from"), errors, "from")
+    end = parse_day(request.args.get("to"), errors, "to")
+    if not request.args.get("canteen"):
+        errors["canteen"] = _("required")
+    if start and end and end < start:
+        errors["to"] = _("before 'from'")
+    errors.raise_if_any()
+    entries = list_entries(db.session, api_user(), request.args["canteen"], start, end)
+    return jsonify({"entries": [entry_as_dict(entry) for entry in entries]})
+
+
+@bp.put("/diner-counts")
+@document("put", "/diner-counts", "Set a meal's diner count (a change is kept as a revision)",
+          body="DinerCountInput", responses={200: "DinerCount", 201: "DinerCount"}, tag="ledger")
+def put_diner_count() -> Any:
+    """Create or change a diner count."""
+    data = json_body()
+    result = set_diner_count(db.session, _settings(), api_user(), canteen=data.get("canteen"),
+                             day=data.get("date"), meal=data.get("meal"), count=data.get("count"),
+                             reason=data.get("reason"), source="api")
+    db.session.commit()
+    return jsonify(diner_count_as_dict(result.diner_count, data["canteen"])), 201 if result.created else 200
+
+
+def _ledger_from_query() -> Any:
+    require_api("ledger.view")
+    errors = FieldErrors()
+    canteen = resolve_canteen(db.session, request.args.get("canteen"), api_user(), errors)
+    try:
+        month = parse_month(request.args.get("month", ""))
+    except ValueError:
+        errors["month"] = _("expected YYYY-MM")
+        month = None
+    errors.raise_if_any()
+    return month_ledger(db.session, _settings(), canteen, month)
+
+
+@bp.get("/ledger")
+@document("get", "/ledger", "The monthly ledger of a canteen with MoM and YoY changes",
+          query={"canteen": "canteen code", "month": "YYYY-MM"}, responses={200: "Ledger"}, tag="ledger")
+def get_ledger() -> Any:
+    """Totals by stream, meal and day, per-diner plate waste, comparisons and missing slots."""
+    return jsonify(ledger_as_dict(_ledger_from_query()))
+
+
+@bp.get("/ledger.xlsx")
+@document("get", "/ledger.xlsx", "The printable monthly ledger (台账) as an Excel workbook",
+          query={"canteen": "canteen code", "month": "YYYY-MM"}, responses={200: "xlsx"}, tag="ledger")
+def get_ledger_xlsx() -> Any:
+    """The signed-paper ledger as .xlsx."""
+    ledger = _ledger_from_query()
+    content = ledger_workbook_bytes(ledger, _settings())
+    name = f"ledger-{ledger.canteen.code}-{ledger.month:%Y-%m}.xlsx"
+    return send_file(BytesIO(content), mimetype=XLSX, as_attachment=True, download_name=name)
+

@@ -1,0 +1,94 @@
+"""Diner counts per canteen, day and meal; a changed count is a new revision."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from canteen.auth.models import User
+from canteen.auth.permissions import has_permission
+from canteen.config import AppConfig
+from canteen.errors import Forbidden
+from canteen.ledger.models import DinerCount, DinerCountRevision
+from canteen.ledger.validation import (FieldErrors, check_day_allowed, clean_text, parse_day,
+                                       resolve_canteen, resolve_meal)
+
+MAX_DINERS = 100_000
+
+
+@dataclass(frozen=True)
+class CountResult:
+    """The stored count and whether the call created or changed it."""
+
+    diner_count: DinerCount
+    created: bool
+    changed: bool
+
+
+def parse_count(value: Any, errors: FieldErrors, field: str = "count") -> int | None:
+    """A whole number of diners, 0 to MAX_DINERS."""
+    if isinstance(value, bool):
+        errors[field] = _("must be a whole number")
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        if not value.isdigit():
+            errors[field] = _("must be a whole number")
+            return None
+        value = int(value)
+    if not isinstance(value, int):
+        errors[field] = _("must be a whole number")
+        return None
+    if value < 0 or value > MAX_DINERS:
+        errors[field] = _("must be between 0 and %(max)s", max=MAX_DINERS)
+        return None
+    return value
+
+
+def set_diner_count(session: Session, settings: AppConfig, actor: User, *, canteen: Any, day: Any,
+                    meal: Any, count: Any, reason: Any = None, source: str = "web",
+                    require_reason: bool = False) -> CountResult:
+    """Set a meal's diner count; changing a stored count appends a revision with the reason."""
+    if not has_permission(actor, "ledger.edit"):
+        raise Forbidden(_("your role may not change the ledger"))
+    errors = FieldErrors()
+    canteen_row = resolve_canteen(session, canteen, actor, errors)
+    parsed_day = parse_day(day, errors)
+    if canteen_row is not None and parsed_day is not None:
+        check_day_allowed(parsed_day, canteen_row, settings, errors)
+    meal_row = resolve_meal(session, meal, canteen_row, settings, errors)
+    parsed = parse_count(count, errors)
+    reason_text = clean_text(reason, "reason", 500, errors)
+    errors.raise_if_any(_("the diner count was not saved"))
+    assert canteen_row and parsed_day and meal_row and parsed is not None
+
+    row = session.scalar(select(DinerCount).where(DinerCount.canteen_id == canteen_row.id,
+                                                  DinerCount.day == parsed_day,
+                                                  DinerCount.meal_id == meal_row.id))
+    if row is None:
+        row = DinerCount(canteen_id=canteen_row.id, day=parsed_day, meal=meal_row, count=parsed,
+                         created_by_id=actor.id)
+        row.revisions.append(DinerCountRevision(number=1, count=parsed, source=source, created_by=actor))
+        session.add(row)
+        session.flush()
+        return CountResult(row, True, True)
+    if row.count == parsed:
+        return CountResult(row, False, False)
+    if require_reason and not reason_text:
+        FieldErrors(reason=_("say why the stored count changes")).raise_if_any(
+            _("the diner count was not saved"))
+    row.revisions.append(DinerCountRevision(number=len(row.revisions) + 1, count=parsed, source=source,
+                                            reason=reason_text or _("updated through the API"),
+                                            created_by=actor))
+    row.count = parsed
+    session.flush()
+    return CountResult(row, False, True)
+
+
+def diner_count_as_dict(row: DinerCount, canteen_code: str) -> dict[str, Any]:
+    """The JSON shape of a diner count."""
+    return {"canteen": canteen_code, "date": row.day.isoformat(), "meal": row.meal.code, "count": row.count,
+            "revision": len(row.revisions)}

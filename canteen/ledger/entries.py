@@ -1,0 +1,160 @@
+"""Record, correct and void waste entries. Nothing is overwritten: each change is a revision."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Mapping
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from canteen.auth.models import User
+from canteen.auth.permissions import can_access_canteen, has_permission
+from canteen.config import AppConfig
+from canteen.errors import Conflict, Forbidden, InvalidInput, NotFound
+from canteen.ledger.models import SOURCES, WasteEntry, WasteEntryRevision
+from canteen.ledger.validation import (FieldErrors, check_day_allowed, clean_text, parse_day,
+                                       parse_weight_g, resolve_canteen, resolve_meal, resolve_stream)
+from canteen.reference.services import dish_by_name
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    """The stored entry, and whether this call created it (False: a retried client_id)."""
+
+    entry: WasteEntry
+    created: bool
+
+
+def _require_edit(actor: User) -> None:
+    if not has_permission(actor, "ledger.edit"):
+        raise Forbidden(_("your role may not change the ledger"))
+
+
+def record_entry(session: Session, settings: AppConfig, actor: User, data: Mapping[str, Any],
+                 source: str = "web") -> RecordResult:
+    """Validate and store one weighing; a repeated ``client_id`` returns the first entry unchanged."""
+    _require_edit(actor)
+    if source not in SOURCES:
+        raise ValueError(f"unknown source {source!r}")
+    errors = FieldErrors()
+    canteen = resolve_canteen(session, data.get("canteen"), actor, errors)
+    day = parse_day(data.get("date"), errors)
+    if canteen is not None and day is not None:
+        check_day_allowed(day, canteen, settings, errors)
+    meal = resolve_meal(session, data.get("meal"), canteen, settings, errors)
+    stream = resolve_stream(session, data.get("stream"), errors)
+    weight_g = parse_weight_g(data.get("weight"), data.get("unit", "kg"), settings, errors)
+    dish_name = clean_text(data.get("dish"), "dish", 100, errors)
+    note = clean_text(data.get("note"), "note", 500, errors)
+    client_id = clean_text(data.get("client_id"), "client_id", 64, errors) or None
+    errors.raise_if_any(_("the entry was not saved"))
+    assert canteen and day and meal and stream and weight_g
+
+    if client_id is not None:
+        existing = session.scalar(select(WasteEntry).where(WasteEntry.created_by_id == actor.id,
+                                                           WasteEntry.client_id == client_id))
+        if existing is not None:
+            original = existing.revisions[0]
+            same = (existing.canteen_id, existing.day, existing.meal_id, existing.stream_id,
+                    original.weight_g) == (canteen.id, day, meal.id, stream.id, weight_g)
+            if not same:
+                raise Conflict(_("client_id was already used for a different entry"),
+                               {"client_id": _("already used for entry %(id)s", id=existing.id)})
+            return RecordResult(existing, False)
+
+    dish = dish_by_name(session, dish_name) if dish_name else None
+    entry = WasteEntry(canteen=canteen, day=day, meal=meal, stream=stream, dish=dish, weight_g=weight_g,
+                       note=note, source=source, client_id=client_id, created_by=actor)
+    entry.revisions.append(WasteEntryRevision(number=1, weight_g=weight_g, dish=dish, note=note,
+                                              created_by=actor))
+    session.add(entry)
+    session.flush()
+    return RecordResult(entry, True)
+
+
+def get_entry(session: Session, actor: User, entry_id: int) -> WasteEntry:
+    """The entry, if it exists and lies within the actor's scope."""
+    entry = session.get(WasteEntry, entry_id)
+    if entry is None or not has_permission(actor, "ledger.view") or not can_access_canteen(actor, entry.canteen):
+        raise NotFound(_("no such entry"))
+    return entry
+
+
+def correct_entry(session: Session, settings: AppConfig, actor: User, entry_id: int, *, weight: Any,
+                  unit: Any, reason: Any, note: Any = None) -> WasteEntry:
+    """Append a revision with a new weight (and note); the old value stays in the history."""
+    _require_edit(actor)
+    entry = get_entry(session, actor, entry_id)
+    errors = FieldErrors()
+    weight_g = parse_weight_g(weight, unit, settings, errors)
+    reason_text = clean_text(reason, "reason", 500, errors, required=True)
+    note_text = entry.note if note is None else clean_text(note, "note", 500, errors)
+    if entry.voided:
+        errors["weight"] = _("this entry was voided; enter a new one instead")
+    errors.raise_if_any(_("the correction was not saved"))
+    assert weight_g is not None
+    if weight_g == entry.weight_g and note_text == entry.note:
+        raise InvalidInput(_("nothing changed"), {"weight": _("the same as the current value")})
+    _append_revision(entry, actor, weight_g=weight_g, note=note_text, voided=False, reason=reason_text)
+    session.flush()
+    return entry
+
+
+def void_entry(session: Session, actor: User, entry_id: int, reason: Any) -> WasteEntry:
+    """Void an entry (a revision with a reason); it leaves the totals but not the history."""
+    _require_edit(actor)
+    entry = get_entry(session, actor, entry_id)
+    errors = FieldErrors()
+    reason_text = clean_text(reason, "reason", 500, errors, required=True)
+    if entry.voided:
+        errors["reason"] = _("this entry is already void")
+    errors.raise_if_any(_("the entry was not voided"))
+    _append_revision(entry, actor, weight_g=entry.weight_g, note=entry.note, voided=True, reason=reason_text)
+    session.flush()
+    return entry
+
+
+def _append_revision(entry: WasteEntry, actor: User, *, weight_g: int, note: str, voided: bool,
+                     reason: str) -> None:
+    entry.revisions.append(WasteEntryRevision(
+        number=len(entry.revisions) + 1, weight_g=weight_g, dish=entry.dish, note=note, voided=voided,
+        reason=reason, created_by=actor))
+    entry.weight_g, entry.note, entry.voided = weight_g, note, voided
+
+
+def list_entries(session: Session, actor: User, canteen_code: str, start: date, end: date,
+                 include_void: bool = False, limit: int = 5000) -> list[WasteEntry]:
+    """Entries of a canteen between two dates (inclusive), oldest first."""
+    errors = FieldErrors()
+    canteen = resolve_canteen(session, canteen_code, actor, errors)
+    errors.raise_if_any()
+    assert canteen is not None
+    query = (select(WasteEntry).where(WasteEntry.canteen_id == canteen.id, WasteEntry.day >= start,
+                                      WasteEntry.day <= end)
+             .order_by(WasteEntry.day, WasteEntry.meal_id, WasteEntry.stream_id, WasteEntry.id).limit(limit))
+    if not include_void:
+        query = query.where(WasteEntry.voided.is_(False))
+    return list(session.scalars(query))
+
+
+def entry_as_dict(entry: WasteEntry) -> dict[str, Any]:
+    """The JSON shape of an entry."""
+    return {
+        "id": entry.id,
+        "canteen": entry.canteen.code,
+        "date": entry.day.isoformat(),
+        "meal": entry.meal.code,
+        "stream": entry.stream.code,
+        "dish": entry.dish.name if entry.dish else None,
+        "weight_g": entry.weight_g,
+        "weight_kg": entry.weight_g / 1000,
+        "note": entry.note,
+        "source": entry.source,
+        "client_id": entry.client_id,
+        "voided": entry.voided,
+        "revision": len(entry.revisions),
+        "created_by": entry.created_by.username,
+        "created_at": entry.created_at.isoformat().replace("+00:00", "Z"),
+    }

@@ -1,0 +1,142 @@
+"""Waste entries, diner counts and disposals; every correction is an appended revision."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String,
+                        UniqueConstraint)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from canteen.auth.models import User
+from canteen.db import Base, UTCDateTime, utcnow
+from canteen.reference.models import Canteen, Dish, Meal, Stream
+
+SOURCES = ("web", "api", "import")
+
+
+class WasteEntry(Base):
+    """One weighing of one stream at one meal; current values mirror the newest revision."""
+
+    __tablename__ = "waste_entry"
+    __table_args__ = (
+        Index("ix_waste_entry_canteen_day", "canteen_id", "day"),
+        UniqueConstraint("created_by_id", "client_id"),
+        CheckConstraint("weight_g > 0", name="weight_positive"),
+        CheckConstraint("source IN ('web', 'api', 'import')", name="source_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    canteen_id: Mapped[int] = mapped_column(ForeignKey("canteen.id"))
+    day: Mapped[date] = mapped_column(Date)
+    meal_id: Mapped[int] = mapped_column(ForeignKey("meal.id"))
+    stream_id: Mapped[int] = mapped_column(ForeignKey("stream.id"))
+    dish_id: Mapped[int | None] = mapped_column(ForeignKey("dish.id"), default=None)
+    weight_g: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    voided: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[str] = mapped_column(String(8))
+    client_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    canteen: Mapped[Canteen] = relationship()
+    meal: Mapped[Meal] = relationship()
+    stream: Mapped[Stream] = relationship()
+    dish: Mapped[Dish | None] = relationship()
+    created_by: Mapped[User] = relationship()
+    revisions: Mapped[list["WasteEntryRevision"]] = relationship(
+        back_populates="entry", order_by="WasteEntryRevision.number")
+
+
+class WasteEntryRevision(Base):
+    """An append-only version of an entry: the original, a correction or a void, with who and why."""
+
+    __tablename__ = "waste_entry_revision"
+    __table_args__ = (UniqueConstraint("entry_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("waste_entry.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    weight_g: Mapped[int] = mapped_column(Integer)
+    dish_id: Mapped[int | None] = mapped_column(ForeignKey("dish.id"), default=None)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    voided: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str | None] = mapped_column(String(500), default=None)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    entry: Mapped[WasteEntry] = relationship(back_populates="revisions")
+    dish: Mapped[Dish | None] = relationship()
+    created_by: Mapped[User] = relationship()
+
+
+class DinerCount(Base):
+    """How many diners a meal served; the current value of its revisions."""
+
+    __tablename__ = "diner_count"
+    __table_args__ = (
+        UniqueConstraint("canteen_id", "day", "meal_id"),
+        CheckConstraint("count >= 0", name="count_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    canteen_id: Mapped[int] = mapped_column(ForeignKey("canteen.id"))
+    day: Mapped[date] = mapped_column(Date)
+    meal_id: Mapped[int] = mapped_column(ForeignKey("meal.id"))
+    count: Mapped[int] = mapped_column(Integer)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    meal: Mapped[Meal] = relationship()
+    revisions: Mapped[list["DinerCountRevision"]] = relationship(
+        back_populates="diner_count", order_by="DinerCountRevision.number")
+
+
+class DinerCountRevision(Base):
+    """An append-only version of a diner count, with who, when, why and from where."""
+
+    __tablename__ = "diner_count_revision"
+    __table_args__ = (UniqueConstraint("diner_count_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    diner_count_id: Mapped[int] = mapped_column(ForeignKey("diner_count.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    count: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str | None] = mapped_column(String(500), default=None)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    diner_count: Mapped[DinerCount] = relationship(back_populates="revisions")
+    created_by: Mapped[User] = relationship()
+
+
+class Disposal(Base):
+    """Waste handed over to a licensed hauler or the on-site composter (the manifest, 联单)."""
+
+    __tablename__ = "disposal"
+    __table_args__ = (
+        Index("ix_disposal_canteen_day", "canteen_id", "day"),
+        CheckConstraint("weight_g > 0", name="weight_positive"),
+        CheckConstraint("receiver_kind IN ('hauler', 'composter')", name="receiver_kind_known"),
+        CheckConstraint("waste_type IN ('food', 'grease')", name="waste_type_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    canteen_id: Mapped[int] = mapped_column(ForeignKey("canteen.id"))
+    day: Mapped[date] = mapped_column(Date)
+    receiver_kind: Mapped[str] = mapped_column(String(16))
+    receiver: Mapped[str] = mapped_column(String(100))
+    manifest_no: Mapped[str] = mapped_column(String(64), default="")
+    waste_type: Mapped[str] = mapped_column(String(8), default="food")
+    weight_g: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    voided: Mapped[bool] = mapped_column(Boolean, default=False)
+    void_reason: Mapped[str | None] = mapped_column(String(500), default=None)
+    voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), default=None)
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    voided_by: Mapped[User | None] = relationship(foreign_keys=[voided_by_id])

@@ -1,0 +1,425 @@
+"""Ledger pages: daily entry grid, monthly ledger, a cell's history, disposals, import, Excel download."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from io import BytesIO
+from typing import Any
+
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, send_file,
+                   url_for)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from canteen.auth.permissions import can_access_canteen
+from canteen.auth.web import require
+from canteen.config import AppConfig
+from canteen.errors import ServiceError
+from canteen.extensions import db
+from canteen.home import user_canteens
+from canteen.ledger.diners import parse_count, set_diner_count
+from canteen.ledger.disposals import list_disposals, record_disposal, void_disposal
+from canteen.ledger.entries import correct_entry, get_entry, record_entry, void_entry
+from canteen.ledger.excel import ledger_workbook_bytes
+from canteen.ledger.models import DinerCount, WasteEntry
+from canteen.ledger.summary import cell_history, month_ledger
+from canteen.ledger.validation import FieldErrors, parse_weight_g
+from canteen.ledger.wording import change_sentence
+from canteen.reference.models import Canteen, Meal, Stream
+from canteen.reference.services import canteen_by_code
+from canteen.timeutil import add_months, local_today, month_end, month_start, parse_month
+
+bp = Blueprint("ledger", __name__, url_prefix="/ledger")
+
+
+def _settings() -> AppConfig:
+    return current_app.config["SETTINGS"]
+
+
+def _canteen_from_args() -> Canteen:
+    """The canteen named in ?canteen= (default: the user's first), 404 outside the user's scope."""
+    code = request.values.get("canteen")
+    if not code:
+        canteens = user_canteens()
+        if not canteens:
+            abort(404)
+        return canteens[0]
+    canteen = canteen_by_code(db.session, code)
+    if canteen is None or not can_access_canteen(current_user, canteen):
+        abort(404)
+    return canteen
+
+
+def _day_from_args() -> date:
+    try:
+        return date.fromisoformat(request.values.get("day", ""))
+    except ValueError:
+        return local_today(_settings().zone)
+
+
+def _month_from_args() -> date:
+    try:
+        return parse_month(request.values.get("month", ""))
+    except ValueError:
+        return month_start(local_today(_settings().zone))
+
+
+def _english() -> bool:
+    return str(get_locale()).startswith("en")
+
+
+@dataclass
+class Cell:
+    """One meal-stream cell of the daily grid."""
+
+    meal: str
+    stream: str
+    entries: list[WasteEntry] = field(default_factory=list)
+    yesterday_g: int | None = None
+    week_ago_g: int | None = None
+    low_g: int | None = None
+    high_g: int | None = None
+    value: str = ""
+    error: str = ""
+    warning: str = ""
+
+    @property
+    def total_g(self) -> int | None:
+        """The cell's current total, None when nothing was entered."""
+        return sum(entry.weight_g for entry in self.entries) if self.entries else None
+
+    @property
+    def editable(self) -> bool:
+        """Cells holding several weighings or a dish are corrected entry by entry on the cell page."""
+        return len(self.entries) <= 1 and not any(entry.dish_id for entry in self.entries)
+
+
+def _cell_totals(canteen: Canteen, day: date) -> dict[tuple[str, str], int]:
+    rows = db.session.execute(
+        select(Meal.code, Stream.code, WasteEntry.weight_g).join(Meal, Meal.id == WasteEntry.meal_id)
+        .join(Stream, Stream.id == WasteEntry.stream_id)
+        .where(WasteEntry.canteen_id == canteen.id, WasteEntry.day == day, WasteEntry.voided.is_(False))).all()
+    totals: dict[tuple[str, str], int] = {}
+    for meal, stream, grams in rows:
+        totals[(meal, stream)] = totals.get((meal, stream), 0) + grams
+    return totals
+
+
+def _build_grid(canteen: Canteen, day: date, unit_grams: int) -> tuple[list[Any], dict[tuple[str, str], Cell],
+                                                                        dict[str, DinerCount]]:
+    settings = _settings()
+    config = settings.canteen(canteen.code)
+    meals = settings.meals_of(config) if config else settings.meals
+    entries = db.session.scalars(select(WasteEntry).where(
+        WasteEntry.canteen_id == canteen.id, WasteEntry.day == day, WasteEntry.voided.is_(False))
+        .order_by(WasteEntry.id)).all()
+    yesterday = _cell_totals(canteen, day - timedelta(days=1))
+    week_ago = _cell_totals(canteen, day - timedelta(days=7))
+    history = cell_history(db.session, canteen, day, settings.ledger.outlier_weeks)
+    factor = settings.ledger.outlier_factor
+    cells: dict[tuple[str, str], Cell] = {}
+    for meal in meals:
+        for stream in settings.streams:
+            key = (meal.code, stream.code)
+            past = history.get(key, [])
+            cell = Cell(meal.code, stream.code, yesterday_g=yesterday.get(key), week_ago_g=week_ago.get(key))
+            if len(past) >= 3:
+                cell.low_g, cell.high_g = int(min(past) / factor), int(max(past) * factor)
+            cells[key] = cell
+    for entry in entries:
+        key = (entry.meal.code, entry.stream.code)
+        if key in cells:
+            cells[key].entries.append(entry)
+    for cell in cells.values():
+        if cell.total_g is not None:
+            cell.value = _format_amount(cell.total_g, unit_grams)
+    counts = {row.meal.code: row for row in db.session.scalars(select(DinerCount).where(
+        DinerCount.canteen_id == canteen.id, DinerCount.day == day))}
+    return meals, cells, counts
+
+
+def _format_amount(grams: int, unit_grams: int) -> str:
+    value = grams / unit_grams
+    return f"{value:.3f}".rstrip("0").rstrip(".")
+
+
+@bp.route("/daily", methods=["GET", "POST"])
+@require("ledger.edit")
+def daily_page() -> Any:
+    """One canteen-day: a grid of meals by streams plus diner counts, saved all at once or not at all."""
+    settings = _settings()
+    canteen = _canteen_from_args()
+    day = _day_from_args()
+    unit = settings.unit(request.values.get("unit", "kg")) or settings.units[0]
+    meals, cells, counts = _build_grid(canteen, day, unit.grams)
+    diner_values = {meal.code: str(counts[meal.code].count) if meal.code in counts else "" for meal in meals}
+    diner_errors: dict[str, str] = {}
+    reason_error = ""
+    status = 200
+    outliers = False
+    if request.method == "POST":
+        plan, diner_plan = [], []
+        errors = 0
+        reason = request.form.get("reason", "").strip()
+        confirmed = request.form.get("confirm_outliers") == "1"
+        for cell in cells.values():
+            raw = request.form.get(f"w-{cell.meal}-{cell.stream}", "").strip()
+            if not cell.editable:
+                continue
+            cell.value = raw
+            current = cell.entries[0] if cell.entries else None
+            if not raw:
+                if current is not None:
+                    plan.append(("void", cell, None))
+                continue
+            field_errors = FieldErrors()
+            grams = parse_weight_g(raw, unit.code, settings, field_errors)
+            if grams is None:
+                cell.error = next(iter(field_errors.values()))
+                errors += 1
+                continue
+            if current is not None and grams == current.weight_g:
+                continue
+            if cell.high_g is not None and not (cell.low_g <= grams <= cell.high_g):
+                cell.warning = _("far outside the last %(weeks)s weeks (%(low)s-%(high)s %(unit)s)",
+                                 weeks=settings.ledger.outlier_weeks,
+                                 low=_format_amount(cell.low_g or 0, unit.grams),
+                                 high=_format_amount(cell.high_g, unit.grams), unit=unit.code)
+                outliers = True
+            plan.append(("correct" if current else "record", cell, grams))
+        for meal in meals:
+            raw = request.form.get(f"d-{meal.code}", "").strip()
+            diner_values[meal.code] = raw
+            stored = counts.get(meal.code)
+            if not raw:
+                if stored is not None:
+                    diner_errors[meal.code] = _("a stored count cannot be emptied; enter the right number")
+                    errors += 1
+                continue
+            count_errors = FieldErrors()
+            count = parse_count(raw, count_errors)
+            if count is None:
+                diner_errors[meal.code] = next(iter(count_errors.values()))
+                errors += 1
+            elif stored is None or stored.count != count:
+                diner_plan.append((meal.code, count, stored is not None))
+        changes_existing = any(kind != "record" for kind, _c, _g in plan) or any(c for *_x, c in diner_plan)
+        if changes_existing and not reason:
+            reason_error = _("say why saved values change")
+            errors += 1
+        if errors or (outliers and not confirmed):
+            status = 422
+            if outliers and not errors:
+                flash(_("Some values are far outside the usual range. Check them, then save again to confirm."),
+                      "warning")
+            else:
+                flash(_("Nothing was saved. Correct the marked fields."), "error")
+        elif not plan and not diner_plan:
+            flash(_("Nothing changed."), "info")
+            return redirect(url_for(".daily_page", canteen=canteen.code, day=day.isoformat(), unit=unit.code))
+        else:
+            try:
+                for kind, cell, grams in plan:
+                    if kind == "record":
+                        record_entry(db.session, settings, current_user, {
+                            "canteen": canteen.code, "date": day, "meal": cell.meal, "stream": cell.stream,
+                            "weight": grams, "unit": "g"})
+                    elif kind == "correct":
+                        correct_entry(db.session, settings, current_user, cell.entries[0].id, weight=grams,
+                                      unit="g", reason=reason)
+                    else:
+                        void_entry(db.session, current_user, cell.entries[0].id, reason)
+                for meal_code, count, _existing in diner_plan:
+                    set_diner_count(db.session, settings, current_user, canteen=canteen.code, day=day,
+                                    meal=meal_code, count=count, reason=reason, source="web",
+                                    require_reason=True)
+                db.session.commit()
+            except ServiceError as error:
+                db.session.rollback()
+                details = "; ".join(f"{key}: {text}" for key, text in error.fields.items())
+                flash(f"{error.message}. {details}", "error")
+                status = 422
+            else:
+                flash(_("Saved %(count)s change(s).", count=len(plan) + len(diner_plan)), "success")
+                return redirect(url_for(".daily_page", canteen=canteen.code, day=day.isoformat(),
+                                        unit=unit.code))
+    return render_template(
+        "ledger/daily.html", canteen=canteen, canteens=user_canteens(), day=day, unit=unit, meals=meals,
+        streams=settings.streams, cells=cells, diner_values=diner_values, diner_errors=diner_errors,
+        reason_error=reason_error, outliers=outliers, fmt=lambda g: _format_amount(g, unit.grams),
+        today=local_today(settings.zone), timedelta=timedelta,
+        unit_choices=[(item.code, item.name_en if _english() else item.name_zh) for item in settings.units]), status
+
+
+@bp.route("/month")
+@require("ledger.view")
+def month_page() -> Any:
+    """The monthly ledger (台账): a row per day, totals, per-diner figures, MoM and YoY."""
+    canteen = _canteen_from_args()
+    month = _month_from_args()
+    ledger = month_ledger(db.session, _settings(), canteen, month)
+    previous_incomplete = ledger.previous.missing_slots > 0 or not ledger.complete
+    mom_text = change_sentence("mom", ledger.mom_change_g if ledger.previous.has_entries else None,
+                               ledger.mom_change_pct, previous_incomplete)
+    yoy_text = change_sentence("yoy", ledger.yoy_change_g, ledger.yoy_change_pct,
+                               bool(ledger.last_year and ledger.last_year.missing_slots) or not ledger.complete)
+    settings = _settings()
+    return render_template(
+        "ledger/month.html", ledger=ledger, canteen=canteen, canteens=user_canteens(), month=month,
+        meals={meal.code: meal for meal in settings.meals}, streams={s.code: s for s in settings.streams},
+        mom_text=mom_text, yoy_text=yoy_text, prev_month=add_months(month, -1), next_month=add_months(month, 1),
+        season=settings.season_of(month.month), can_edit=current_user.role in ("admin", "manager"))
+
+
+@bp.route("/month.xlsx")
+@require("ledger.view")
+def month_xlsx() -> Any:
+    """The printable ledger as an Excel download."""
+    canteen = _canteen_from_args()
+    month = _month_from_args()
+    ledger = month_ledger(db.session, _settings(), canteen, month)
+    content = ledger_workbook_bytes(ledger, _settings(), english=_english())
+    return send_file(BytesIO(content), as_attachment=True, download_name=f"ledger-{canteen.code}-{month:%Y-%m}.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.route("/cell")
+@require("ledger.view")
+def cell_page() -> Any:
+    """Every entry of one canteen-day-meal-stream with its full revision history."""
+    canteen = _canteen_from_args()
+    day = _day_from_args()
+    meal = db.session.scalar(select(Meal).where(Meal.code == request.args.get("meal", "")))
+    stream = db.session.scalar(select(Stream).where(Stream.code == request.args.get("stream", "")))
+    if meal is None or stream is None:
+        abort(404)
+    entries = db.session.scalars(select(WasteEntry).where(
+        WasteEntry.canteen_id == canteen.id, WasteEntry.day == day, WasteEntry.meal_id == meal.id,
+        WasteEntry.stream_id == stream.id).order_by(WasteEntry.id)).all()
+    settings = _settings()
+    return render_template("ledger/cell.html", canteen=canteen, day=day, meal=meal, stream=stream, entries=entries,
+                           meal_cfg={m.code: m for m in settings.meals}[meal.code],
+                           stream_cfg={s.code: s for s in settings.streams}[stream.code],
+                           units=settings.units, can_edit=current_user.role in ("admin", "manager"))
+
+
+def _back_to_cell(entry: WasteEntry) -> Any:
+    return redirect(url_for(".cell_page", canteen=entry.canteen.code, day=entry.day.isoformat(),
+                            meal=entry.meal.code, stream=entry.stream.code))
+
+
+@bp.route("/entries/<int:entry_id>/correct", methods=["POST"])
+@require("ledger.edit")
+def correct_page(entry_id: int) -> Any:
+    """Correct an entry's weight: a new revision with the reason."""
+    try:
+        entry = correct_entry(db.session, _settings(), current_user, entry_id, weight=request.form.get("weight"),
+                              unit=request.form.get("unit", "kg"), reason=request.form.get("reason"))
+        db.session.commit()
+        flash(_("Correction saved; the previous value stays in the history."), "success")
+    except ServiceError as error:
+        db.session.rollback()
+        entry = get_entry(db.session, current_user, entry_id)
+        flash(f"{error.message}: " + "; ".join(f"{k}: {v}" for k, v in error.fields.items()), "error")
+    return _back_to_cell(entry)
+
+
+@bp.route("/entries/<int:entry_id>/void", methods=["POST"])
+@require("ledger.edit")
+def void_page(entry_id: int) -> Any:
+    """Void an entry with a reason."""
+    try:
+        entry = void_entry(db.session, current_user, entry_id, request.form.get("reason"))
+        db.session.commit()
+        flash(_("The entry was voided; it stays in the history."), "success")
+    except ServiceError as error:
+        db.session.rollback()
+        entry = get_entry(db.session, current_user, entry_id)
+        flash(f"{error.message}: " + "; ".join(f"{k}: {v}" for k, v in error.fields.items()), "error")
+    return _back_to_cell(entry)
+
+
+@bp.route("/diners")
+@require("ledger.view")
+def diner_history_page() -> Any:
+    """The revisions of one meal's diner count."""
+    canteen = _canteen_from_args()
+    day = _day_from_args()
+    row = db.session.scalar(select(DinerCount).join(Meal, Meal.id == DinerCount.meal_id).where(
+        DinerCount.canteen_id == canteen.id, DinerCount.day == day, Meal.code == request.args.get("meal", "")))
+    if row is None:
+        abort(404)
+    return render_template("ledger/diners.html", canteen=canteen, day=day, row=row,
+                           meal_cfg={m.code: m for m in _settings().meals}[row.meal.code])
+
+
+@bp.route("/disposals", methods=["GET", "POST"])
+@require("ledger.view")
+def disposals_page() -> Any:
+    """Hand-overs to haulers and the composter, against the ledger's totals."""
+    canteen = _canteen_from_args()
+    month = _month_from_args()
+    settings = _settings()
+    form_errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        if current_user.role not in ("admin", "manager"):
+            abort(403)
+        try:
+            if request.form.get("action") == "void":
+                void_disposal(db.session, current_user, int(request.form.get("id", "0") or 0),
+                              request.form.get("reason"))
+            else:
+                data = {key: request.form.get(key) for key in (
+                    "date", "receiver_kind", "receiver", "manifest_no", "waste_type", "weight", "unit", "note")}
+                data["canteen"] = canteen.code
+                record_disposal(db.session, settings, current_user, data)
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for(".disposals_page", canteen=canteen.code, month=f"{month:%Y-%m}"))
+        except ServiceError as error:
+            db.session.rollback()
+            form_errors = error.fields
+            flash(_("Nothing was saved. Correct the marked fields."), "error")
+            status = 422
+    ledger = month_ledger(db.session, settings, canteen, month)
+    return render_template("ledger/disposals.html", canteen=canteen, canteens=user_canteens(), month=month,
+                           disposals=list_disposals(db.session, canteen.id, month, month_end(month)),
+                           ledger=ledger, form_errors=form_errors, form=request.form, units=settings.units,
+                           can_edit=current_user.role in ("admin", "manager"),
+                           today=local_today(settings.zone)), status
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@require("ledger.import")
+def import_page() -> Any:
+    """Upload a historical ledger (.xlsx or .csv); every row is checked before anything is stored."""
+    from canteen.ledger.importer import ImportFailed, import_ledger_file
+
+    problems = []
+    status = 200
+    if request.method == "POST":
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            flash(_("Choose a file to import."), "error")
+            status = 422
+        else:
+            try:
+                result = import_ledger_file(db.session, _settings(), current_user, upload.filename, upload.read())
+                db.session.commit()
+                flash(_("Imported %(entries)s entries and %(counts)s diner counts (%(skipped)s rows were already "
+                        "imported).", entries=result.entries, counts=result.diner_counts, skipped=result.skipped),
+                      "success")
+                return redirect(url_for(".import_page"))
+            except ImportFailed as failed:
+                db.session.rollback()
+                problems = failed.problems
+                flash(_("Nothing was imported: %(count)s problem(s) found.", count=len(problems)), "error")
+                status = 422
+            except ServiceError as error:
+                db.session.rollback()
+                flash(error.message, "error")
+                status = 422
+    return render_template("ledger/import.html", problems=problems), status

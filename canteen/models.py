@@ -1,0 +1,9 @@
+"""Imports every model so that ``Base.metadata`` is complete (for Alembic and tests)."""
+from canteen.auth.models import ApiToken, LoginFailure, User, UserCanteen
+from canteen.db import Base
+from canteen.ledger.models import (DinerCount, DinerCountRevision, Disposal, WasteEntry,
+                                   WasteEntryRevision)
+from canteen.reference.models import Canteen, Dish, Meal, Stream
+
+__all__ = ["ApiToken", "Base", "Canteen", "DinerCount", "DinerCountRevision", "Disposal", "Dish",
+           "LoginFailure", "Meal", "Stream", "User", "UserCanteen", "WasteEntry", "WasteEntryRevision"]

@@ -1,0 +1,47 @@
+"""Local dates and months in the configured time zone."""
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+
+def local_today(zone: ZoneInfo, now: datetime | None = None) -> date:
+    """Today's date where the canteens are."""
+    return (now or datetime.now(timezone.utc)).astimezone(zone).date()
+
+
+def local_now(zone: ZoneInfo, now: datetime | None = None) -> datetime:
+    """The current wall-clock time where the canteens are."""
+    return (now or datetime.now(timezone.utc)).astimezone(zone)
+
+
+def month_start(day: date) -> date:
+    """The first day of the month containing ``day``."""
+    return day.replace(day=1)
+
+
+def month_end(day: date) -> date:
+    """The last day of the month containing ``day``."""
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def add_months(day: date, months: int) -> date:
+    """The first day of the month ``months`` away from ``day``'s month."""
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def month_days(month: date) -> list[date]:
+    """Every date of the month."""
+    first = month_start(month)
+    return [first + timedelta(days=offset) for offset in range((month_end(first) - first).days + 1)]
+
+
+def parse_month(text: str) -> date:
+    """Parse ``YYYY-MM`` into the month's first day; ValueError otherwise."""
+    try:
+        parsed = datetime.strptime(text.strip(), "%Y-%m")
+    except (ValueError, AttributeError):
+        raise ValueError("expected YYYY-MM") from None
+    return date(parsed.year, parsed.month, 1)

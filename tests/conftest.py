@@ -1,0 +1,200 @@
+"""Shared fixtures, flaskr style: ``app``, ``client``, ``runner`` and factories, a fresh database per test.
+
+Every database test runs twice: on SQLite and on PostgreSQL. PostgreSQL runs are skipped with a message
+when the server is unreachable, unless CANTEEN_REQUIRE_POSTGRES=1 (CI), where they fail instead.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+import canteen.models  # noqa: F401  (complete metadata)
+from canteen import create_app
+from canteen.auth.models import User
+from canteen.auth.services import create_token, create_user
+from canteen.config import AppConfig, load_config
+from canteen.db import Base, make_engine
+from canteen.extensions import db
+from canteen.reference.services import sync_reference_data
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_URL = os.environ.get("CANTEEN_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_SCHEMA = "canteen_tests"
+REQUIRE_PG = os.environ.get("CANTEEN_REQUIRE_POSTGRES") == "1"
+FAST_HASH = "pbkdf2:sha256:1000"  # real hashing, cheap enough for hundreds of test users
+
+
+def pg_url(schema: str) -> str:
+    """The PostgreSQL test URL with ``schema`` first on the search path."""
+    return f"{PG_URL}?options=-csearch_path%3D{schema}"
+
+
+def connect_postgres_or_skip(schema: str) -> Engine:
+    """An engine on a freshly emptied schema; skip (or fail in CI) when PostgreSQL is unreachable."""
+    admin = make_engine(PG_URL)
+    try:
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            connection.execute(text(f"CREATE SCHEMA {schema}"))
+    except OperationalError as exc:
+        message = f"PostgreSQL unreachable at {PG_URL}: {exc.orig}"
+        if REQUIRE_PG:
+            pytest.fail(message + " (CANTEEN_REQUIRE_POSTGRES=1)")
+        pytest.skip(message)
+    finally:
+        admin.dispose()
+    return make_engine(pg_url(schema))
+
+
+@pytest.fixture(scope="session")
+def settings() -> AppConfig:
+    """The project's own config.yaml, validated."""
+    return load_config(ROOT / "config.yaml")
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Each database test runs once per backend."""
+    if request.param == "postgresql":
+        engine = connect_postgres_or_skip(PG_SCHEMA)
+        Base.metadata.create_all(engine)
+        engine.dispose()
+    yield request.param
+
+
+@pytest.fixture
+def database_url(backend: str, tmp_path: Path) -> str:
+    """A URL to an empty, fully created database for this test."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+        engine = make_engine(url)
+        Base.metadata.create_all(engine)
+        engine.dispose()
+        return url
+    url = pg_url(PG_SCHEMA)
+    engine = make_engine(url)
+    tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path, settings: AppConfig) -> Iterator[Flask]:
+    """An app on a fresh database with the config's reference data; CSRF off (one test turns it on)."""
+    app = create_app({
+        "TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": database_url, "SETTINGS": settings,
+        "INSTANCE_PATH": str(tmp_path / "instance"), "PASSWORD_HASH_METHOD": FAST_HASH,
+        "WTF_CSRF_ENABLED": False,
+    })
+    with app.app_context():
+        sync_reference_data(db.session, settings)
+        db.session.commit()
+    yield app
+    app.extensions["canteen_db"].engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    """A CLI runner bound to the app."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[Session]:
+    """A plain SQLAlchemy session on the test database, for service tests (no request involved)."""
+    with Session(app.extensions["canteen_db"].engine, expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable[..., User]:
+    """Create a user: ``make_user("manager", canteens=["zonghe"])``; the password is ``password123``."""
+    counter = {"n": 0}
+
+    def factory(role: str = "manager", canteens: list[str] | None = None, username: str | None = None,
+                password: str = "password123") -> User:
+        counter["n"] += 1
+        with app.app_context():
+            user = create_user(db.session, username or f"{role}{counter['n']}", role, password,
+                               canteen_codes=canteens, hash_method=FAST_HASH)
+            db.session.commit()
+            db.session.refresh(user)
+            return user
+
+    return factory
+
+
+@pytest.fixture
+def make_token(app: Flask) -> Callable[[User], str]:
+    """Create an API token for a user and return its secret."""
+    def factory(user: User) -> str:
+        with app.app_context():
+            _token, secret = create_token(db.session, user.username, "test")
+            db.session.commit()
+            return secret
+
+    return factory
+
+
+class ApiClient:
+    """Sends JSON requests with a bearer token."""
+
+    def __init__(self, client: FlaskClient, token: str | None) -> None:
+        self.client, self.token = client, token
+
+    def _headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        headers.update(extra or {})
+        return headers
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        """GET /api/v1{path}."""
+        return self.client.get(f"/api/v1{path}", headers=self._headers(kwargs.pop("headers", None)), **kwargs)
+
+    def post(self, path: str, json: Any = None, **kwargs: Any) -> Any:
+        """POST JSON to /api/v1{path}."""
+        return self.client.post(f"/api/v1{path}", json=json, headers=self._headers(kwargs.pop("headers", None)),
+                                **kwargs)
+
+    def put(self, path: str, json: Any = None, **kwargs: Any) -> Any:
+        """PUT JSON to /api/v1{path}."""
+        return self.client.put(f"/api/v1{path}", json=json, headers=self._headers(kwargs.pop("headers", None)),
+                               **kwargs)
+
+
+@pytest.fixture
+def api_as(client: FlaskClient, make_user: Callable[..., User],
+           make_token: Callable[[User], str]) -> Callable[..., ApiClient]:
+    """``api_as("manager", canteens=["zonghe"])``: an API client acting as a new user of that role."""
+    def factory(role: str = "manager", canteens: list[str] | None = None) -> ApiClient:
+        return ApiClient(client, make_token(make_user(role, canteens)))
+
+    return factory
+
+
+@pytest.fixture
+def login(client: FlaskClient) -> Callable[[User], FlaskClient]:
+    """Log a user in on the test client (password ``password123``)."""
+    def do_login(user: User, password: str = "password123") -> FlaskClient:
+        response = client.post("/login", data={"username": user.username, "password": password})
+        assert response.status_code == 302, response.data
+        return client
+
+    return do_login
