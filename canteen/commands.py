@@ -87,13 +87,17 @@ def register_commands(app: Flask) -> None:
     @app.cli.command("seed-demo")
     def seed_demo() -> None:
         """Load demo canteens, users and fifteen months of ledger data (skipped when already there)."""
-        from canteen.demo.seed import seed_demo_data
+        from canteen.demo.seed import DEMO_USERS, demo_password, seed_demo_data
 
         ensure_schema_current()
         created = seed_demo_data(db.session, current_app.config["SETTINGS"],
                                  current_app.config["PASSWORD_HASH_METHOD"])
         db.session.commit()
         click.echo("demo data loaded" if created else "demo data already present; nothing changed")
+        click.echo("demo logins (user name / password):")
+        for username, role, canteens, _name in DEMO_USERS:
+            scope = f" ({', '.join(canteens)} only)" if canteens else ""
+            click.echo(f"  {role:<11} {username} / {demo_password(username)}{scope}")
 
     @app.cli.command("serve")
     @click.option("--host", default="127.0.0.1", show_default=True)

@@ -25,36 +25,10 @@ from canteen.config import AppConfig, load_config
 from canteen.db import Base, make_engine
 from canteen.extensions import db
 from canteen.reference.services import sync_reference_data
+from tests.support import PG_SCHEMA, connect_postgres_or_skip, pg_url
 
 ROOT = Path(__file__).resolve().parent.parent
-PG_URL = os.environ.get("CANTEEN_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-PG_SCHEMA = "canteen_tests"
-REQUIRE_PG = os.environ.get("CANTEEN_REQUIRE_POSTGRES") == "1"
 FAST_HASH = "pbkdf2:sha256:1000"  # real hashing, cheap enough for hundreds of test users
-
-
-def pg_url(schema: str) -> str:
-    """The PostgreSQL test URL with ``schema`` first on the search path."""
-    return f"{PG_URL}?options=-csearch_path%3D{schema}"
-
-
-def connect_postgres_or_skip(schema: str) -> Engine:
-    """An engine on a freshly emptied schema; skip (or fail in CI) when PostgreSQL is unreachable."""
-    admin = make_engine(PG_URL)
-    try:
-        with admin.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-            connection.execute(text(f"CREATE SCHEMA {schema}"))
-    except OperationalError as exc:
-        message = f"PostgreSQL unreachable at {PG_URL}: {exc.orig}"
-        if REQUIRE_PG:
-            pytest.fail(message + " (CANTEEN_REQUIRE_POSTGRES=1)")
-        pytest.skip(message)
-    finally:
-        admin.dispose()
-    return make_engine(pg_url(schema))
-
-
 @pytest.fixture(scope="session")
 def settings() -> AppConfig:
     """The project's own config.yaml, validated."""

@@ -95,7 +95,8 @@ def _http_error(error: HTTPException) -> Any:
 
 def register_api(app: Flask) -> None:
     """Attach every feature's API routes and exempt the token-only API from CSRF."""
-    import canteen.ledger.api  # noqa: F401  (registers routes on bp)
+    import canteen.camera_events.api  # noqa: F401  (registers routes on bp)
+    import canteen.ledger.api  # noqa: F401
     import canteen.api.docs  # noqa: F401
 
     csrf.exempt(bp)

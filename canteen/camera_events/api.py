@@ -1,0 +1,71 @@
+"""Camera endpoints of the JSON API: event upload (multipart) and heartbeats."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, jsonify, request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from canteen.api.blueprint import api_user, bp, json_body
+from canteen.api.openapi import document, register_schema
+from canteen.camera_events.models import MEDIA_KINDS
+from canteen.camera_events.services import event_as_dict, receive_event, record_heartbeat
+from canteen.camera_events.storage import media_root, remove_media
+from canteen.extensions import db
+
+# Evidence of one event: a snapshot, its blurred copy, two crops and a short clip.
+MAX_UPLOAD_BYTES = 40 << 20
+
+register_schema("CameraEvent", {"type": "object", "properties": {
+    "id": {"type": "string", "format": "uuid"}, "camera": {"type": "string"}, "canteen": {"type": "string"},
+    "started_at": {"type": "string", "format": "date-time"}, "ended_at": {"type": "string", "format": "date-time"},
+    "start_s": {"type": "number"}, "end_s": {"type": "number"}, "peak_activity": {"type": "number"},
+    "activity_integral": {"type": "number"}, "scene_changed": {"type": "boolean"},
+    "changed_fraction": {"type": "number"}, "confidence": {"type": "number"}, "end_reason": {"type": "string"},
+    "status": {"type": "string"}, "media": {"type": "array", "items": {"type": "string"}},
+    "received_at": {"type": "string", "format": "date-time"}}})
+register_schema("CameraHeartbeat", {"type": "object", "required": ["camera", "state"], "properties": {
+    "camera": {"type": "string"}, "state": {"type": "string", "enum": ["ok", "connecting", "stalled", "error", "stopped"]},
+    "last_frame_at": {"type": "string", "format": "date-time", "nullable": True}, "detail": {"type": "string"}}})
+
+_MULTIPART = {"type": "object", "required": ["event", "snapshot", "snapshot_public"], "properties": {
+    "event": {"type": "string", "description": "the event as JSON (id is a UUID: a repeat answers 200)"},
+    **{kind: {"type": "string", "format": "binary"} for kind in MEDIA_KINDS}}}
+
+
+@bp.post("/camera-events")
+@document("post", "/camera-events", "Deliver a camera event with its evidence (idempotent by UUID)",
+          multipart=_MULTIPART, responses={201: "CameraEvent", 200: "CameraEvent"}, tag="camera")
+def upload_camera_event() -> Any:
+    """Store an event and its files; 200 when this UUID is already stored."""
+    # Refuse by the declared length before parsing, so no partial temporary file is left behind.
+    if request.content_length is not None and request.content_length > MAX_UPLOAD_BYTES:
+        raise RequestEntityTooLarge()
+    request.max_content_length = MAX_UPLOAD_BYTES
+    files = {}
+    for name, storage in request.files.items():
+        try:
+            files[name] = storage.read()
+        finally:
+            storage.close()
+    root = media_root(current_app.instance_path)
+    result = receive_event(db.session, current_app.config["SETTINGS"], api_user(), request.form.get("event"),
+                           files, root)
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        if result.created:
+            remove_media(root, result.event.media_dir)
+        raise
+    return jsonify(event_as_dict(result.event)), 201 if result.created else 200
+
+
+@bp.post("/camera-heartbeats")
+@document("post", "/camera-heartbeats", "Report a camera's state and last frame time", body="CameraHeartbeat",
+          tag="camera")
+def camera_heartbeat() -> Any:
+    """Record the newest state of a camera."""
+    status = record_heartbeat(db.session, current_app.config["SETTINGS"], api_user(), json_body())
+    db.session.commit()
+    return jsonify({"camera": status.camera, "state": status.state})

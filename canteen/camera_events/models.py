@@ -1,0 +1,66 @@
+"""Camera events delivered by the workers, and each camera's last reported state."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from canteen.db import Base, UTCDateTime, utcnow
+from canteen.reference.models import Canteen
+
+EVENT_STATUSES = ("pending", "confirmed", "dismissed", "unidentified")
+MEDIA_KINDS = ("snapshot", "snapshot_public", "crop_before", "crop_after", "clip")
+
+
+class CameraEvent(Base):
+    """A suspected dump at the tray return; only a suspicion until a reviewer decides."""
+
+    __tablename__ = "camera_event"
+    __table_args__ = (
+        Index("ix_camera_event_status_started", "status", "started_at"),
+        Index("ix_camera_event_canteen_started", "canteen_id", "started_at"),
+        CheckConstraint("status IN ('pending', 'confirmed', 'dismissed', 'unidentified')", name="status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    camera: Mapped[str] = mapped_column(String(64))
+    canteen_id: Mapped[int] = mapped_column(ForeignKey("canteen.id"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    start_s: Mapped[float] = mapped_column(Float)
+    end_s: Mapped[float] = mapped_column(Float)
+    peak_activity: Mapped[float] = mapped_column(Float)
+    activity_integral: Mapped[float] = mapped_column(Float)
+    scene_changed: Mapped[bool] = mapped_column(Boolean)
+    changed_fraction: Mapped[float] = mapped_column(Float)
+    confidence: Mapped[float] = mapped_column(Float)
+    end_reason: Mapped[str] = mapped_column(String(32))
+    detector_version: Mapped[str] = mapped_column(String(32), default="")
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    media_dir: Mapped[str] = mapped_column(String(200))
+    media_kinds: Mapped[str] = mapped_column(String(200), default="")
+    media_deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    received_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    canteen: Mapped[Canteen] = relationship()
+
+    @property
+    def media(self) -> list[str]:
+        """The evidence kinds stored for this event."""
+        return [kind for kind in self.media_kinds.split(",") if kind]
+
+
+class CameraStatus(Base):
+    """The newest heartbeat of a camera: when it last saw a frame and in what state it is."""
+
+    __tablename__ = "camera_status"
+
+    camera: Mapped[str] = mapped_column(String(64), primary_key=True)
+    canteen_id: Mapped[int] = mapped_column(ForeignKey("canteen.id"))
+    state: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str] = mapped_column(String(500), default="")
+    last_frame_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,36 @@
+"""Database helpers shared by the fixtures and by tests that need their own empty database."""
+from __future__ import annotations
+
+import os
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
+
+from canteen.db import make_engine
+
+PG_URL = os.environ.get("CANTEEN_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_SCHEMA = "canteen_tests"
+REQUIRE_PG = os.environ.get("CANTEEN_REQUIRE_POSTGRES") == "1"
+
+
+def pg_url(schema: str) -> str:
+    """The PostgreSQL test URL with ``schema`` first on the search path."""
+    return f"{PG_URL}?options=-csearch_path%3D{schema}"
+
+
+def connect_postgres_or_skip(schema: str) -> Engine:
+    """An engine on a freshly emptied schema; skip (or fail in CI) when PostgreSQL is unreachable."""
+    admin = make_engine(PG_URL)
+    try:
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            connection.execute(text(f"CREATE SCHEMA {schema}"))
+    except OperationalError as exc:
+        message = f"PostgreSQL unreachable at {PG_URL}: {exc.orig}"
+        if REQUIRE_PG:
+            pytest.fail(message + " (CANTEEN_REQUIRE_POSTGRES=1)")
+        pytest.skip(message)
+    finally:
+        admin.dispose()
+    return make_engine(pg_url(schema))
