@@ -11,6 +11,7 @@ from sqlalchemy import select
 from canteen.api.openapi import openapi_document
 from canteen.auth.permissions import has_permission, visible_canteens
 from canteen.extensions import db
+from canteen.navigation import NAV_ENTRIES
 from canteen.reference.models import Canteen
 from canteen.timeutil import local_today
 
@@ -25,19 +26,23 @@ def role_label(role: str) -> str:
 
 
 def nav_items() -> list[dict[str, Any]]:
-    """The menu entries the current user's role may open."""
-    items = [(_("Start"), "home.index", None)]
+    """The menu entries the current user's role may open (features add theirs via register_nav)."""
+    items = [(_("Start"), "home.index", None, 0)]
     if has_permission(current_user, "ledger.view"):
-        items.append((_("Ledger"), "ledger.month_page", "ledger.view"))
+        items.append((_("Ledger"), "ledger.month_page", "ledger.view", 10))
     if has_permission(current_user, "ledger.edit"):
-        items.append((_("Daily entry"), "ledger.daily_page", "ledger.edit"))
+        items.append((_("Daily entry"), "ledger.daily_page", "ledger.edit", 11))
     if has_permission(current_user, "ledger.import"):
-        items.append((_("Import"), "ledger.import_page", "ledger.import"))
+        items.append((_("Import"), "ledger.import_page", "ledger.import", 12))
+    for entry in NAV_ENTRIES:
+        if entry.permission is None or has_permission(current_user, entry.permission):
+            items.append((entry.label(), entry.endpoint, entry.permission, entry.order))
     if has_permission(current_user, "users.manage"):
-        items.append((_("Users"), "admin.users", "users.manage"))
-    items.append((_("API"), "home.api_docs", None))
+        items.append((_("Users"), "admin.users", "users.manage", 90))
+    items.append((_("API"), "home.api_docs", None, 95))
+    items.sort(key=lambda item: item[3])
     return [{"label": label, "url": url_for(endpoint), "active": request.endpoint == endpoint}
-            for label, endpoint, _permission in items]
+            for label, endpoint, _permission, _order in items]
 
 
 def user_canteens() -> list[Canteen]:

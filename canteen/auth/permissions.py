@@ -10,8 +10,26 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "ledger.import": frozenset({"admin", "manager"}),
     "users.manage": frozenset({"admin"}),
     "tokens.manage": frozenset({"admin"}),
-    "camera.upload": frozenset({"admin", "manager", "reviewer"}),
+    "camera.upload": frozenset({"admin", "manager"}),
+    # Issue 4: the caterer's monthly assessment and spot checks.
+    "contractors.manage": frozenset({"admin"}),
+    "assessment.view": frozenset({"admin", "assessor", "contractor", "viewer"}),
+    "assessment.edit": frozenset({"admin", "assessor"}),
+    "assessment.respond": frozenset({"contractor"}),
+    "spotcheck.view": frozenset({"admin", "assessor", "contractor"}),
+    "spotcheck.edit": frozenset({"admin", "assessor"}),
+    # Issue 5: camera-event review and the offender ladder (evidence only for those who need it).
     "camera.view": frozenset({"admin", "reviewer"}),
+    "camera.review": frozenset({"admin", "reviewer"}),
+    "diners.view": frozenset({"admin", "reviewer", "discipline"}),
+    "diners.manage": frozenset({"admin"}),
+    "offences.view": frozenset({"admin", "reviewer", "discipline"}),
+    "offences.approve": frozenset({"admin", "reviewer", "discipline"}),
+    "referrals.view": frozenset({"admin", "reviewer", "discipline"}),
+    "diners.export": frozenset({"admin"}),
+    # Issue 6: reports, dashboard and scheduled jobs.
+    "reports.view": frozenset({"admin", "manager", "assessor", "viewer", "discipline", "contractor"}),
+    "jobs.view": frozenset({"admin"}),
 }
 
 # Roles whose canteen scope rows limit them; other roles see every canteen.
