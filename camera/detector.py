@@ -1,0 +1,269 @@
+"""Presence/activity event detector: a pure state machine over small grey frames (no I/O)."""
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from camera.background import Background, Change, compare, fine_change, noise_sigma
+from camera.config import DetectorSettings
+
+DETECTOR_VERSION = "presence-activity/1"
+
+
+@dataclass
+class DetectedEvent:
+    """One finished event, in seconds from the start of the source."""
+
+    start_s: float
+    end_s: float
+    peak_s: float
+    peak_activity: float
+    activity_integral: float
+    scene_changed: bool
+    changed_fraction: float
+    confidence: float
+    end_reason: str
+
+
+@dataclass
+class Metrics:
+    """What the detector measured on the last frame (for evidence and debugging)."""
+
+    t: float
+    presence: float
+    activity: float
+    light_change: bool
+
+
+def structure_similarity(a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> float:
+    """Correlation of the fine detail of two frames, blind to smooth illumination changes."""
+    ha = (a - cv2.GaussianBlur(a, (0, 0), 3.0))[mask]
+    hb = (b - cv2.GaussianBlur(b, (0, 0), 3.0))[mask]
+    ha = ha - ha.mean()
+    hb = hb - hb.mean()
+    den = float(np.sqrt((ha * ha).sum() * (hb * hb).sum()))
+    return float((ha * hb).sum()) / den if den > 1e-6 else 0.0
+
+
+def confidence(integral: float, scene_changed: bool, changed_fraction: float, deposit_fraction: float) -> float:
+    """How strongly an event looks like a dump: a lasting change weighs most, motion adds to it."""
+    motion = 1.0 - math.exp(-integral / 0.1)
+    if not scene_changed:
+        # Motion that leaves nothing behind is at best a weak candidate for review.
+        return round(0.3 * motion, 3)
+    change = min(1.0, changed_fraction / (10.0 * deposit_fraction))
+    return round(min(1.0, 0.5 + 0.2 * motion + 0.3 * change), 3)
+
+
+class Detector:
+    """Turns a sequence of grey region frames into finished events."""
+
+    def __init__(self, settings: DetectorSettings, mask: np.ndarray) -> None:
+        self.s = settings
+        self.mask = mask.astype(bool)
+        self.bg = Background(settings.background_tau_s)
+        self.metrics: Metrics | None = None
+        self.is_peak = False
+        self.reset()
+
+    # -- public API -----------------------------------------------------------------------
+    def reset(self) -> None:
+        """Forget everything learnt (after a reconnect the scene must be learnt again)."""
+        self.prev: np.ndarray | None = None
+        self.prev_t = 0.0
+        self.sigma = 0.0
+        self.phase = "warmup"
+        self.still_time = 0.0
+        self.relearn_until = -math.inf
+        self.busy_since: float | None = None
+        self.busy_moved = False
+        self.busy_still_since = 0.0
+        self.bg.image = None
+        self.history: deque[tuple[float, np.ndarray]] = deque()
+        self.thr = self.s.diff_threshold
+        self._clear_event()
+
+    @property
+    def active(self) -> bool:
+        """True while an event is open."""
+        return self.phase == "active"
+
+    @property
+    def candidate_start(self) -> float | None:
+        """Start time of the open event or of the one being confirmed, if any."""
+        if self.phase == "active":
+            return self.start_s
+        return self.busy_since
+
+    def feed(self, grey: np.ndarray, t: float) -> list[DetectedEvent]:
+        """Analyse one frame taken t seconds into the source; return the events it finished."""
+        self.is_peak = False
+        k = self.s.blur_px | 1
+        f = cv2.GaussianBlur(grey, (k, k), 0).astype(np.float32)
+        if self.prev is None:
+            self.prev, self.prev_t = f, t
+            self.bg.reset(f)
+            self.metrics = Metrics(t, 0.0, 0.0, False)
+            self._remember(f, t)
+            return []
+        # Long gaps (a stalled stream) must not inflate the activity integral.
+        dt = min(max(t - self.prev_t, 0.0), 1.0)
+        thr = max(self.s.diff_threshold, self.s.noise_factor * self.sigma)
+        self.thr = thr
+        act = compare(f, self.prev, self.mask, thr)
+        if self._is_light_change(f, act):
+            return self._on_light_change(f, t)
+        if t < self.relearn_until:
+            # Exposure is still settling after a light change: follow it, start nothing.
+            self.bg.reset(f)
+        pres = compare(f, self.bg.image, self.mask, thr)
+        self.metrics = Metrics(t, pres.fraction, act.fraction, False)
+        out: list[DetectedEvent] = []
+        if self.phase == "warmup":
+            self._warmup(f, dt, act.fraction)
+        elif self.phase == "idle":
+            self._idle(f, t, dt, pres.fraction, act.fraction, pres.gain)
+        else:
+            out = self._active(f, t, dt, pres.fraction, act.fraction)
+        if self.phase != "active" and act.fraction < self.s.on_fraction:
+            # Learn the noise only from quiet frames, or motion would raise the threshold.
+            sig = noise_sigma(f, self.prev, self.mask)
+            self.sigma = sig if self.sigma == 0.0 else 0.9 * self.sigma + 0.1 * sig
+        self.prev, self.prev_t = f, t
+        self._remember(f, t)
+        return out
+
+    def flush(self) -> list[DetectedEvent]:
+        """Close the open event because the source ended."""
+        if self.phase != "active":
+            return []
+        end = max(self.last_busy_t, self.start_s)
+        ev = self._finish(end, "source_ended", False, self.metrics.presence if self.metrics else 0.0)
+        self.phase = "idle"
+        return ev
+
+    # -- phases -----------------------------------------------------------------------------
+    def _warmup(self, f: np.ndarray, dt: float, activity: float) -> None:
+        if activity < self.s.on_fraction:
+            self.still_time += dt
+        else:
+            self.still_time = 0.0
+        self.bg.reset(f)
+        if self.still_time >= self.s.warmup_s:
+            self.phase = "idle"
+
+    def _idle(self, f: np.ndarray, t: float, dt: float, presence: float, activity: float, gain: float) -> None:
+        on = self.s.on_fraction
+        if presence < on and activity < on:
+            self.busy_since = None
+            self.bg.adapt(f, dt, gain)
+            return
+        if self.busy_since is None:
+            self.busy_since, self.busy_moved, self.busy_still_since = t, False, t
+        if activity >= on:
+            self.busy_moved = True
+            self.busy_still_since = t
+        if t < self.relearn_until:
+            self.busy_since = None
+            return
+        if self.busy_moved and t - self.busy_since >= self.s.confirm_s:
+            self._open(self.busy_since, t)
+            self._active(f, t, dt, presence, activity)
+        elif t - self.busy_still_since >= self.s.settle_s:
+            # A change that crept in without motion (a shadow, slow drift) is scenery, not an event.
+            self.bg.reset(f)
+            self.busy_since = None
+
+    def _active(self, f: np.ndarray, t: float, dt: float, presence: float, activity: float) -> list[DetectedEvent]:
+        s = self.s
+        self.integral += activity * dt
+        if activity > self.peak_activity:
+            self.peak_activity, self.peak_s, self.is_peak = activity, t, True
+        still_limit = max(s.still_fraction, s.still_relative * presence)
+        moving = activity >= still_limit
+        present = presence >= s.deposit_fraction
+        if moving:
+            self.last_motion_t = t
+        if moving or present:
+            self.last_busy_t = t
+        if t - self.start_s >= s.max_event_s:
+            out = self._finish(t, "max_duration", False, presence)
+            # The scene is still busy: the next part starts right away.
+            self._open(t, t)
+            return out
+        if not present and t - self.last_busy_t >= s.quiet_gap_s - 1e-9:
+            out = self._finish(self.last_busy_t, "quiet", False, presence)
+            self.phase = "idle"
+            return out
+        if present and not moving and t - self.last_motion_t >= s.settle_s - 1e-9 \
+                and self._drift(f, t) < still_limit:
+            out = self._finish(self.last_motion_t, "scene_changed", True, presence)
+            # The new look of the region is the empty scene from now on.
+            self.bg.reset(f)
+            self.phase = "idle"
+            return out
+        return []
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _remember(self, f: np.ndarray, t: float) -> None:
+        self.history.append((t, f))
+        # Keep just enough to reach one settle window back.
+        while len(self.history) > 2 and self.history[1][0] <= t - self.s.settle_s:
+            self.history.popleft()
+
+    def _drift(self, f: np.ndarray, t: float) -> float:
+        """Largest share of the region that differs between now and any frame of the last settle window."""
+        # A person standing still moves too little between two frames to see, but within a
+        # few seconds they sway; a deposit does not change at all. That separates them.
+        if t - self.history[0][0] < self.s.settle_s - 1e-6:
+            return 1.0
+        return max(fine_change(f, ref, self.mask, self.thr) for _, ref in self.history)
+
+    def _is_light_change(self, f: np.ndarray, act: Change) -> bool:
+        s = self.s
+        jump = abs(math.log(max(act.gain, 1e-3))) > math.log1p(s.light_jump)
+        if not (jump or act.raw_fraction >= s.global_fraction):
+            return False
+        if act.fraction < s.on_fraction:
+            return True
+        # Light changes keep the fine detail of the scene; an object covering the region does not.
+        return structure_similarity(f, self.prev, self.mask) >= 0.6
+
+    def _on_light_change(self, f: np.ndarray, t: float) -> list[DetectedEvent]:
+        self.bg.reset(f)
+        self.relearn_until = t + self.s.relearn_s
+        self.busy_since = None
+        self.prev, self.prev_t = f, t
+        self.metrics = Metrics(t, 0.0, 0.0, True)
+        return []
+
+    def _open(self, start: float, t: float) -> None:
+        self.phase = "active"
+        self.start_s = start
+        self.last_motion_t = self.last_busy_t = t
+        self.peak_activity, self.peak_s = 0.0, t
+        self.integral = 0.0
+        self.busy_since = None
+
+    def _clear_event(self) -> None:
+        self.start_s = self.last_motion_t = self.last_busy_t = self.peak_s = 0.0
+        self.peak_activity = self.integral = 0.0
+
+    def _finish(self, end: float, reason: str, changed: bool, presence: float) -> list[DetectedEvent]:
+        start = self.start_s
+        end = max(end, start)
+        if end - start < self.s.min_event_s:
+            return []
+        changed_fraction = round(float(min(1.0, presence)), 4)
+        ev = DetectedEvent(
+            start_s=round(start, 3), end_s=round(end, 3), peak_s=round(self.peak_s, 3),
+            peak_activity=round(self.peak_activity, 4), activity_integral=round(self.integral, 4),
+            scene_changed=changed, changed_fraction=changed_fraction,
+            confidence=confidence(self.integral, changed, changed_fraction, self.s.deposit_fraction),
+            end_reason=reason,
+        )
+        return [ev]
