@@ -116,14 +116,19 @@ def register_commands(app: Flask) -> None:
 
     @app.cli.command("import-ledger")
     @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-    def import_ledger(path: Path) -> None:
+    @click.option("--lang", type=click.Choice(["zh_Hans_CN", "en"]), default=None,
+                  help="language of the problem messages")
+    def import_ledger(path: Path, lang: str | None) -> None:
         """Import historical ledger rows from .xlsx or .csv: all rows or none."""
         from canteen.ledger.importer import ImportFailed, import_ledger_file
 
+        settings = current_app.config["SETTINGS"]
         ensure_schema_current()
         try:
-            result = import_ledger_file(db.session, current_app.config["SETTINGS"], _system_user(),
-                                        path.name, path.read_bytes())
+            # There is no request to choose a language from, so the messages need one set here.
+            with force_locale(lang or settings.default_locale):
+                result = import_ledger_file(db.session, settings, _system_user(), path.name,
+                                            path.read_bytes())
         except ImportFailed as failed:
             db.session.rollback()
             click.echo(f"error: nothing imported; {len(failed.problems)} problem(s):", err=True)

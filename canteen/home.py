@@ -17,6 +17,7 @@ from canteen.timeutil import local_today
 
 bp = Blueprint("home", __name__)
 
+
 def role_label(role: str) -> str:
     """The translated name of a role."""
     labels = {"admin": _("Administrator"), "manager": _("Canteen manager"), "assessor": _("Assessor"),
@@ -65,13 +66,20 @@ def api_docs() -> Any:
 
 
 def register_error_pages(app: Flask) -> None:
-    """Friendly HTML pages for errors outside the API."""
-    titles = {400: _("Bad request"), 403: _("Not allowed"), 404: _("Not found"), 429: _("Too many requests")}
+    """Friendly HTML pages for errors outside the API; the API keeps its JSON errors."""
+    from canteen.api.blueprint import bp as api_bp, error_response
 
     def render(error: Any) -> Any:
         code = getattr(error, "code", 500) or 500
+        # Registered after the API's own 404 handler, so this one must answer API paths in JSON too.
+        if request.path.startswith(api_bp.url_prefix or "/api/"):
+            message = _("no such endpoint") if code == 404 else getattr(error, "description", "") or _("Error")
+            return error_response(code, message)
+        # Built per request so that each visitor gets their own language.
+        titles = {400: _("Bad request"), 403: _("Not allowed"), 404: _("Not found"), 429: _("Too many requests")}
         messages = {403: _("Your role may not open this page."), 404: _("There is no such page."),
-                    400: _("The request could not be understood.")}
+                    400: _("The request could not be understood."),
+                    429: _("Too many attempts. Wait a moment, then try again.")}
         return render_template("error.html", code=code, title=titles.get(code, _("Error")),
                                message=messages.get(code, "")), code
 

@@ -25,7 +25,7 @@ from canteen.config import AppConfig, load_config
 from canteen.db import Base, make_engine
 from canteen.extensions import db
 from canteen.reference.services import sync_reference_data
-from tests.support import PG_SCHEMA, connect_postgres_or_skip, pg_url
+from tests.support import PG_SCHEMA, connect_postgres_or_skip, drop_schema, pg_url
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST_HASH = "pbkdf2:sha256:1000"  # real hashing, cheap enough for hundreds of test users
@@ -42,7 +42,10 @@ def backend(request: pytest.FixtureRequest) -> Iterator[str]:
         engine = connect_postgres_or_skip(PG_SCHEMA)
         Base.metadata.create_all(engine)
         engine.dispose()
-    yield request.param
+        yield request.param
+        drop_schema(PG_SCHEMA)
+    else:
+        yield request.param
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ from sqlalchemy.exc import OperationalError
 from canteen.db import make_engine
 
 PG_URL = os.environ.get("CANTEEN_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-PG_SCHEMA = "canteen_tests"
+# One schema per test process, so concurrent runs on one server never touch each other's tables.
+PG_SCHEMA = f"canteen_tests_{os.getpid()}"
 REQUIRE_PG = os.environ.get("CANTEEN_REQUIRE_POSTGRES") == "1"
 
 
@@ -23,14 +24,26 @@ def connect_postgres_or_skip(schema: str) -> Engine:
     """An engine on a freshly emptied schema; skip (or fail in CI) when PostgreSQL is unreachable."""
     admin = make_engine(PG_URL)
     try:
-        with admin.begin() as connection:
+        try:
+            connection = admin.connect()
+        except OperationalError as exc:
+            message = f"PostgreSQL unreachable at {PG_URL}: {exc.orig}"
+            if REQUIRE_PG:
+                pytest.fail(message + " (CANTEEN_REQUIRE_POSTGRES=1)")
+            pytest.skip(message)
+        with connection, connection.begin():
             connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
             connection.execute(text(f"CREATE SCHEMA {schema}"))
-    except OperationalError as exc:
-        message = f"PostgreSQL unreachable at {PG_URL}: {exc.orig}"
-        if REQUIRE_PG:
-            pytest.fail(message + " (CANTEEN_REQUIRE_POSTGRES=1)")
-        pytest.skip(message)
     finally:
         admin.dispose()
     return make_engine(pg_url(schema))
+
+
+def drop_schema(schema: str) -> None:
+    """Remove a test schema and everything in it."""
+    admin = make_engine(PG_URL)
+    try:
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    finally:
+        admin.dispose()

@@ -1,6 +1,7 @@
 """Alembic migrations build the schema the models describe, on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -11,9 +12,9 @@ from sqlalchemy import inspect, text
 import canteen.models  # noqa: F401
 from canteen import migrate
 from canteen.db import Base, make_engine
-from tests.support import connect_postgres_or_skip
+from tests.support import connect_postgres_or_skip, drop_schema
 
-MIGRATION_SCHEMA = "canteen_migration_test"
+MIGRATION_SCHEMA = f"canteen_migration_test_{os.getpid()}"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -23,6 +24,8 @@ def empty_engine(request: pytest.FixtureRequest, tmp_path: Path):
               else connect_postgres_or_skip(MIGRATION_SCHEMA))
     yield engine
     engine.dispose()
+    if request.param == "postgresql":
+        drop_schema(MIGRATION_SCHEMA)
 
 
 def test_upgrade_from_empty_matches_models(empty_engine):

@@ -19,7 +19,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "date": {"type": "string", "format": "date"},
             "meal": {"type": "string", "example": "lunch"},
             "stream": {"type": "string", "example": "plate"},
-            "weight": {"type": "number", "exclusiveMinimum": 0, "example": 12.5},
+            "weight": {"type": "number", "minimum": 0, "exclusiveMinimum": True, "example": 12.5},
             "unit": {"type": "string", "enum": ["kg", "g", "jin"], "default": "kg"},
             "dish": {"type": "string", "maxLength": 100},
             "note": {"type": "string", "maxLength": 500},
@@ -52,6 +52,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "count": {"type": "integer"}, "revision": {"type": "integer"}}},
     "MonthRef": {"type": "object", "nullable": True, "properties": {
         "month": {"type": "string"}, "total_kg": {"type": "number"}, "missing_slots": {"type": "integer"}}},
+    "LedgerDay": {"type": "object", "properties": {
+        "date": {"type": "string", "format": "date"},
+        "total_kg": {"type": "number", "nullable": True, "description": "null when no food waste was weighed"},
+        "plate_kg": {"type": "number", "nullable": True}, "diners": {"type": "integer"},
+        "missing_meals": {"type": "array", "items": {"type": "string"}}}},
     "Ledger": {
         "type": "object",
         "properties": {
@@ -61,12 +66,14 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "by_stream": {"type": "object", "additionalProperties": {"type": "number"}},
             "by_meal": {"type": "object", "additionalProperties": {"type": "number"}},
             "by_dish": {"type": "object", "additionalProperties": {"type": "number"}},
-            "days": {"type": "array", "items": {"type": "object"}},
+            "days": {"type": "array", "items": {"$ref": "#/components/schemas/LedgerDay"}},
             "diner_meals": {"type": "integer"},
             "plate_g_per_diner_meal": {"type": "number", "nullable": True},
             "complete": {"type": "boolean"},
             "previous_month": {"$ref": "#/components/schemas/MonthRef"},
-            "mom_change_kg": {"type": "number"}, "mom_change_pct": {"type": "number", "nullable": True},
+            "mom_change_kg": {"type": "number", "nullable": True,
+                              "description": "null when the previous month has no entries"},
+            "mom_change_pct": {"type": "number", "nullable": True},
             "same_month_last_year": {"$ref": "#/components/schemas/MonthRef"},
             "yoy_change_kg": {"type": "number", "nullable": True},
             "yoy_change_pct": {"type": "number", "nullable": True},

@@ -24,6 +24,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 # Pages anyone may open; everything else needs a login (the API checks its own tokens).
 PUBLIC_ENDPOINTS = {"auth.login", "auth.set_language", "static", "healthz"}
 PUBLIC_BLUEPRINTS = {"api", "exposure"}
+API_PREFIX = "/api/"
 
 
 class LoginForm(FlaskForm):
@@ -48,6 +49,9 @@ def init_login(app: Flask) -> None:
         endpoint = request.endpoint or ""
         if endpoint in PUBLIC_ENDPOINTS or endpoint.split(".")[0] in PUBLIC_BLUEPRINTS:
             return None
+        # Unknown API paths answer with the API's JSON 404, not with the login page.
+        if request.path.startswith(API_PREFIX):
+            return None
         if not current_user.is_authenticated:
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         return None
@@ -68,6 +72,9 @@ def require(permission: str) -> Callable[[F], F]:
 def safe_next(target: str | None) -> str | None:
     """``target`` if it is a path on this site, else None (no open redirects)."""
     if not target:
+        return None
+    # Browsers drop tabs and newlines inside URLs, so "/\t/evil.example" would become "//evil.example".
+    if any(char.isspace() or not char.isprintable() for char in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:

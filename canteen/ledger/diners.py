@@ -35,7 +35,7 @@ def parse_count(value: Any, errors: FieldErrors, field: str = "count") -> int | 
         return None
     if isinstance(value, str):
         value = value.strip()
-        if not value.isdigit():
+        if not (value.isascii() and value.isdigit()):
             errors[field] = _("must be a whole number")
             return None
         value = int(value)

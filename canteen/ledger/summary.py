@@ -219,6 +219,14 @@ def month_ledger(session: Session, settings: AppConfig, canteen: Canteen, month:
         disposals_g={kind: int(grams) for kind, grams in disposals})
 
 
+def _day_as_dict(row: DayRow, food_streams: list[str]) -> dict[str, Any]:
+    # A day nobody weighed food waste on has no total, not a total of zero.
+    weighed = any(stream in food_streams for _meal, stream in row.cells)
+    return {"date": row.day.isoformat(), "total_kg": row.food_waste_g / 1000 if weighed else None,
+            "plate_kg": row.plate_g / 1000 if weighed else None, "diners": sum(row.diners.values()),
+            "missing_meals": row.missing_meals}
+
+
 def ledger_as_dict(ledger: MonthLedger) -> dict[str, Any]:
     """The JSON shape of a month's ledger (GET /api/v1/ledger)."""
     kg = lambda grams: None if grams is None else round(grams / 1000, 3)  # noqa: E731
@@ -230,17 +238,16 @@ def ledger_as_dict(ledger: MonthLedger) -> dict[str, Any]:
         "by_stream": {code: kg(grams) for code, grams in ledger.by_stream_g.items()},
         "by_meal": {code: kg(grams) for code, grams in ledger.by_meal_g.items()},
         "by_dish": {name: kg(grams) for name, grams in ledger.by_dish_g.items()},
-        "days": [{"date": row.day.isoformat(), "total_kg": kg(row.food_waste_g),
-                  "plate_kg": kg(row.plate_g), "diners": sum(row.diners.values()),
-                  "missing_meals": row.missing_meals} for row in ledger.days],
+        "days": [_day_as_dict(row, ledger.food_streams) for row in ledger.days],
         "diner_meals": ledger.diner_meals,
         "plate_g_per_diner_meal": ledger.plate_g_per_diner_meal,
         "complete": ledger.complete,
         "previous_month": {"month": ledger.previous.month.strftime("%Y-%m"),
                            "total_kg": kg(ledger.previous.total_g),
                            "missing_slots": ledger.previous.missing_slots},
-        "mom_change_kg": kg(ledger.mom_change_g),
-        "mom_change_pct": ledger.mom_change_pct,
+        # Without entries last month there is nothing to compare with; a "change" would be this month's total.
+        "mom_change_kg": kg(ledger.mom_change_g) if ledger.previous.has_entries else None,
+        "mom_change_pct": ledger.mom_change_pct if ledger.previous.has_entries else None,
         "same_month_last_year": None if ledger.last_year is None else {
             "month": ledger.last_year.month.strftime("%Y-%m"), "total_kg": kg(ledger.last_year.total_g),
             "missing_slots": ledger.last_year.missing_slots},

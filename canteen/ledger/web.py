@@ -13,10 +13,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from canteen.auth.permissions import can_access_canteen
+from canteen.auth.permissions import can_access_canteen, has_permission
 from canteen.auth.web import require
 from canteen.config import AppConfig
-from canteen.errors import ServiceError
+from canteen.errors import NotFound, ServiceError
 from canteen.extensions import db
 from canteen.home import user_canteens
 from canteen.ledger.diners import parse_count, set_diner_count
@@ -68,6 +68,20 @@ def _month_from_args() -> date:
 
 def _english() -> bool:
     return str(get_locale()).startswith("en")
+
+
+def _can_edit() -> bool:
+    return has_permission(current_user, "ledger.edit")
+
+
+def _form_first(name: str, default: str = "") -> str:
+    """A value from the posted form, else the query string (``request.values`` prefers the query string)."""
+    return request.form.get(name) or request.args.get(name) or default
+
+
+def _service_error_text(error: ServiceError) -> str:
+    details = "; ".join(f"{key}: {text}" for key, text in error.fields.items())
+    return f"{error.message}: {details}" if details else error.message
 
 
 @dataclass
@@ -152,7 +166,7 @@ def daily_page() -> Any:
     settings = _settings()
     canteen = _canteen_from_args()
     day = _day_from_args()
-    unit = settings.unit(request.values.get("unit", "kg")) or settings.units[0]
+    unit = settings.unit(_form_first("unit", "kg")) or settings.units[0]
     meals, cells, counts = _build_grid(canteen, day, unit.grams)
     diner_values = {meal.code: str(counts[meal.code].count) if meal.code in counts else "" for meal in meals}
     diner_errors: dict[str, str] = {}
@@ -165,9 +179,11 @@ def daily_page() -> Any:
         reason = request.form.get("reason", "").strip()
         confirmed = request.form.get("confirm_outliers") == "1"
         for cell in cells.values():
-            raw = request.form.get(f"w-{cell.meal}-{cell.stream}", "").strip()
-            if not cell.editable:
+            name = f"w-{cell.meal}-{cell.stream}"
+            # A field missing from the post (not merely empty) leaves its cell alone rather than voiding it.
+            if not cell.editable or name not in request.form:
                 continue
+            raw = request.form[name].strip()
             cell.value = raw
             current = cell.entries[0] if cell.entries else None
             if not raw:
@@ -190,7 +206,9 @@ def daily_page() -> Any:
                 outliers = True
             plan.append(("correct" if current else "record", cell, grams))
         for meal in meals:
-            raw = request.form.get(f"d-{meal.code}", "").strip()
+            if f"d-{meal.code}" not in request.form:
+                continue
+            raw = request.form[f"d-{meal.code}"].strip()
             diner_values[meal.code] = raw
             stored = counts.get(meal.code)
             if not raw:
@@ -212,10 +230,11 @@ def daily_page() -> Any:
         if errors or (outliers and not confirmed):
             status = 422
             if outliers and not errors:
-                flash(_("Some values are far outside the usual range. Check them, then save again to confirm."),
+                flash(_("Some values are far outside the usual range. Check them, then confirm and save again."),
                       "warning")
             else:
-                flash(_("Nothing was saved. Correct the marked fields."), "error")
+                flash(_("Nothing was saved. Correct the marked fields: %(fields)s",
+                        fields=", ".join(_bad_field_names(meals, cells, diner_errors, reason_error))), "error")
         elif not plan and not diner_plan:
             flash(_("Nothing changed."), "info")
             return redirect(url_for(".daily_page", canteen=canteen.code, day=day.isoformat(), unit=unit.code))
@@ -238,8 +257,7 @@ def daily_page() -> Any:
                 db.session.commit()
             except ServiceError as error:
                 db.session.rollback()
-                details = "; ".join(f"{key}: {text}" for key, text in error.fields.items())
-                flash(f"{error.message}. {details}", "error")
+                flash(_("Nothing was saved: %(error)s", error=_service_error_text(error)), "error")
                 status = 422
             else:
                 flash(_("Saved %(count)s change(s).", count=len(plan) + len(diner_plan)), "success")
@@ -249,8 +267,28 @@ def daily_page() -> Any:
         "ledger/daily.html", canteen=canteen, canteens=user_canteens(), day=day, unit=unit, meals=meals,
         streams=settings.streams, cells=cells, diner_values=diner_values, diner_errors=diner_errors,
         reason_error=reason_error, outliers=outliers, fmt=lambda g: _format_amount(g, unit.grams),
-        today=local_today(settings.zone), timedelta=timedelta,
-        unit_choices=[(item.code, item.name_en if _english() else item.name_zh) for item in settings.units]), status
+        today=local_today(settings.zone), timedelta=timedelta, units=settings.units,
+        outlier_weeks=settings.ledger.outlier_weeks,
+        reason=request.form.get("reason", "")), status
+
+
+def _bad_field_names(meals: list[Any], cells: dict[tuple[str, str], Cell], diner_errors: dict[str, str],
+                     reason_error: str) -> list[str]:
+    """The names of the fields that failed, as the user sees them (e.g. "Lunch · Plate waste")."""
+    english = _english()
+    streams = {stream.code: stream for stream in _settings().streams}
+    names = []
+    for meal in meals:
+        meal_name = meal.name_en if english else meal.name_zh
+        for cell in cells.values():
+            if cell.meal == meal.code and cell.error:
+                stream = streams[cell.stream]
+                names.append(f"{meal_name} · {stream.name_en if english else stream.name_zh}")
+        if meal.code in diner_errors:
+            names.append(f"{meal_name} · {_('Diners')}")
+    if reason_error:
+        names.append(_("Reason"))
+    return names
 
 
 @bp.route("/month")
@@ -270,7 +308,20 @@ def month_page() -> Any:
         "ledger/month.html", ledger=ledger, canteen=canteen, canteens=user_canteens(), month=month,
         meals={meal.code: meal for meal in settings.meals}, streams={s.code: s for s in settings.streams},
         mom_text=mom_text, yoy_text=yoy_text, prev_month=add_months(month, -1), next_month=add_months(month, 1),
-        season=settings.season_of(month.month), can_edit=current_user.role in ("admin", "manager"))
+        season=settings.season_of(month.month), can_edit=_can_edit(), plate_per_diner=_plate_per_diner,
+        meal_has_weights=lambda row, meal: any(key[0] == meal for key in row.cells),
+        month_column_g=lambda key: sum(row.cells.get(key, 0) for row in ledger.days),
+        month_diners=lambda meal: sum(row.diners.get(meal, 0) for row in ledger.days))
+
+
+def _plate_per_diner(row: Any) -> float | None:
+    """Plate grams per diner for one day, counting only meals that have both a plate weight and a count."""
+    plate = diners = 0
+    for (meal, stream), grams in row.cells.items():
+        if stream == "plate" and row.diners.get(meal):
+            plate += grams
+            diners += row.diners[meal]
+    return plate / diners if diners else None
 
 
 @bp.route("/month.xlsx")
@@ -302,7 +353,15 @@ def cell_page() -> Any:
     return render_template("ledger/cell.html", canteen=canteen, day=day, meal=meal, stream=stream, entries=entries,
                            meal_cfg={m.code: m for m in settings.meals}[meal.code],
                            stream_cfg={s.code: s for s in settings.streams}[stream.code],
-                           units=settings.units, can_edit=current_user.role in ("admin", "manager"))
+                           units=settings.units, can_edit=_can_edit())
+
+
+def _entry_or_404(entry_id: int) -> WasteEntry:
+    """The entry, or a 404 when it does not exist or lies outside the user's canteens."""
+    try:
+        return get_entry(db.session, current_user, entry_id)
+    except NotFound:
+        abort(404)
 
 
 def _back_to_cell(entry: WasteEntry) -> Any:
@@ -314,15 +373,15 @@ def _back_to_cell(entry: WasteEntry) -> Any:
 @require("ledger.edit")
 def correct_page(entry_id: int) -> Any:
     """Correct an entry's weight: a new revision with the reason."""
+    entry = _entry_or_404(entry_id)
     try:
-        entry = correct_entry(db.session, _settings(), current_user, entry_id, weight=request.form.get("weight"),
-                              unit=request.form.get("unit", "kg"), reason=request.form.get("reason"))
+        correct_entry(db.session, _settings(), current_user, entry.id, weight=request.form.get("weight"),
+                      unit=request.form.get("unit", "kg"), reason=request.form.get("reason"))
         db.session.commit()
         flash(_("Correction saved; the previous value stays in the history."), "success")
     except ServiceError as error:
         db.session.rollback()
-        entry = get_entry(db.session, current_user, entry_id)
-        flash(f"{error.message}: " + "; ".join(f"{k}: {v}" for k, v in error.fields.items()), "error")
+        flash(_("Nothing was saved: %(error)s", error=_service_error_text(error)), "error")
     return _back_to_cell(entry)
 
 
@@ -330,14 +389,14 @@ def correct_page(entry_id: int) -> Any:
 @require("ledger.edit")
 def void_page(entry_id: int) -> Any:
     """Void an entry with a reason."""
+    entry = _entry_or_404(entry_id)
     try:
-        entry = void_entry(db.session, current_user, entry_id, request.form.get("reason"))
+        void_entry(db.session, current_user, entry.id, request.form.get("reason"))
         db.session.commit()
         flash(_("The entry was voided; it stays in the history."), "success")
     except ServiceError as error:
         db.session.rollback()
-        entry = get_entry(db.session, current_user, entry_id)
-        flash(f"{error.message}: " + "; ".join(f"{k}: {v}" for k, v in error.fields.items()), "error")
+        flash(_("Nothing was saved: %(error)s", error=_service_error_text(error)), "error")
     return _back_to_cell(entry)
 
 
@@ -365,12 +424,14 @@ def disposals_page() -> Any:
     form_errors: dict[str, str] = {}
     status = 200
     if request.method == "POST":
-        if current_user.role not in ("admin", "manager"):
+        if not _can_edit():
             abort(403)
         try:
             if request.form.get("action") == "void":
-                void_disposal(db.session, current_user, int(request.form.get("id", "0") or 0),
-                              request.form.get("reason"))
+                disposal_id = request.form.get("id", "")
+                if not disposal_id.isdigit():
+                    abort(404)
+                void_disposal(db.session, current_user, int(disposal_id), request.form.get("reason"))
             else:
                 data = {key: request.form.get(key) for key in (
                     "date", "receiver_kind", "receiver", "manifest_no", "waste_type", "weight", "unit", "note")}
@@ -379,17 +440,21 @@ def disposals_page() -> Any:
             db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for(".disposals_page", canteen=canteen.code, month=f"{month:%Y-%m}"))
+        except NotFound:
+            db.session.rollback()
+            abort(404)
         except ServiceError as error:
             db.session.rollback()
-            form_errors = error.fields
-            flash(_("Nothing was saved. Correct the marked fields."), "error")
+            form_errors = error.fields or {"reason": error.message}
+            flash(_("Nothing was saved: %(error)s", error=_service_error_text(error)), "error")
             status = 422
     ledger = month_ledger(db.session, settings, canteen, month)
+    # A failed void shows its error next to the row it was about.
+    void_id = request.form.get("id", "") if request.form.get("action") == "void" else ""
     return render_template("ledger/disposals.html", canteen=canteen, canteens=user_canteens(), month=month,
                            disposals=list_disposals(db.session, canteen.id, month, month_end(month)),
                            ledger=ledger, form_errors=form_errors, form=request.form, units=settings.units,
-                           can_edit=current_user.role in ("admin", "manager"),
-                           today=local_today(settings.zone)), status
+                           can_edit=_can_edit(), void_id=void_id, today=local_today(settings.zone)), status
 
 
 @bp.route("/import", methods=["GET", "POST"])

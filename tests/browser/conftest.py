@@ -1,0 +1,107 @@
+"""Browser fixtures: the app with CSRF on, served on a free local port, driven by Debian's Chromium."""
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Browser, Page, sync_playwright
+from werkzeug.serving import make_server
+
+from canteen import create_app
+from canteen.auth.models import User
+from canteen.config import AppConfig
+from canteen.extensions import db
+from canteen.reference.services import sync_reference_data
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+FAST_HASH = "pbkdf2:sha256:1000"
+PASSWORD = "password123"
+TIMEOUT_MS = 15_000
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path, settings: AppConfig) -> Iterator[Flask]:
+    """The test app of tests/conftest.py, but with CSRF protection on, as the browser meets it in production."""
+    app = create_app({
+        "TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": database_url, "SETTINGS": settings,
+        "INSTANCE_PATH": str(tmp_path / "instance"), "PASSWORD_HASH_METHOD": FAST_HASH,
+        "WTF_CSRF_ENABLED": True,
+    })
+    with app.app_context():
+        sync_reference_data(db.session, settings)
+        db.session.commit()
+    yield app
+    app.extensions["canteen_db"].engine.dispose()
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """Serve ``app`` on 127.0.0.1 and a free port from a background thread; yield its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium for the whole run."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); browser tests need it")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, live_server: str) -> Iterator[Page]:
+    """A fresh browser context and page per test, pointed at the live server."""
+    context = browser.new_context(base_url=live_server, accept_downloads=True, locale="zh-CN",
+                                  viewport={"width": 1400, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def log_in(page: Page) -> Callable[..., None]:
+    """``log_in(user, english=True)``: log in through the login form, optionally switching to English first."""
+    def do_log_in(user: User, english: bool = True) -> None:
+        page.goto("/login")
+        if english:
+            page.click("#switch-language")
+            page.wait_for_selector("html[lang='en']")
+        page.fill("#username", user.username)
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit].primary")
+        page.wait_for_url("**/")
+
+    return do_log_in
+
+
+@pytest.fixture
+def screenshot(page: Page) -> Callable[[str], None]:
+    """``screenshot("daily")`` saves a full-page PNG when CANTEEN_SCREENSHOT_DIR is set (for reviewing layouts)."""
+    folder = os.environ.get("CANTEEN_SCREENSHOT_DIR")
+
+    def take(name: str) -> None:
+        if folder:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+
+    return take
