@@ -39,13 +39,6 @@ def compare(cur: np.ndarray, ref: np.ndarray, mask: np.ndarray, threshold: float
     return Change(changed, float(changed.sum()) / n, gain, float((raw & mask).sum()) / n)
 
 
-def fine_change(cur: np.ndarray, ref: np.ndarray, mask: np.ndarray, threshold: float) -> float:
-    """Share of the region that changed, counting even thin slivers (no opening, no tolerance)."""
-    gain = brightness_gain(cur, ref, mask)
-    changed = (np.abs(cur - gain * ref) > threshold) & mask
-    return float(changed.sum()) / max(1, int(mask.sum()))
-
-
 class Background:
     """Reference picture of the empty region, learnt only while nothing is there."""
 

@@ -41,7 +41,8 @@ class DetectorSettings(BaseModel):
     still_relative: float = Field(0.01, ge=0, lt=1, description="stillness also needs activity below this share of the changed area")
     confirm_s: float = Field(0.4, ge=0, le=10, description="busy time before an event starts")
     quiet_gap_s: float = Field(1.5, gt=0, le=60, description="quiet time that ends an event")
-    settle_s: float = Field(5.0, gt=0, le=60, description="stillness with a changed region that ends an event as a deposit")
+    settle_s: float = Field(5.0, gt=0, le=60,
+                            description="time a changed pixel must hold still to count as a lasting change")
     min_event_s: float = Field(0.6, ge=0, le=60, description="shorter events are dropped")
     max_event_s: float = Field(60.0, gt=1, le=3600, description="longer events are split")
     background_tau_s: float = Field(20.0, gt=0, description="time constant of background adaptation while empty")
@@ -49,6 +50,8 @@ class DetectorSettings(BaseModel):
     light_jump: float = Field(0.15, gt=0, lt=5, description="relative brightness step treated as a light change")
     global_fraction: float = Field(0.8, gt=0, le=1, description="share of the region changing at once that means a global change")
     relearn_s: float = Field(1.5, ge=0, le=60, description="pause after a light change while exposure settles")
+    light_structure: float = Field(0.6, gt=0, le=1,
+                                   description="fine-detail correlation above which a change is light, not an object")
 
     @model_validator(mode="after")
     def _ordering(self) -> "DetectorSettings":

@@ -2,16 +2,15 @@
 from __future__ import annotations
 
 import math
-from collections import deque
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from camera.background import Background, Change, compare, fine_change, noise_sigma
+from camera.background import Background, Change, compare, noise_sigma
 from camera.config import DetectorSettings
 
-DETECTOR_VERSION = "presence-activity/1"
+DETECTOR_VERSION = "presence-activity/2"
 
 
 @dataclass
@@ -83,7 +82,14 @@ class Detector:
         self.busy_moved = False
         self.busy_still_since = 0.0
         self.bg.image = None
-        self.history: deque[tuple[float, np.ndarray]] = deque()
+        # Per pixel: the value it has held (within the threshold) and since when. A pixel that has
+        # held still for settle_s is "stable"; slow sway accumulates until it breaks the anchor.
+        self.anchor: np.ndarray | None = None
+        self.anchor_t: np.ndarray | None = None
+        self.frozen_run = 0.0
+        self.light_in_event = False
+        # The empty scene as it was before the last lasting change, to recognise it coming back.
+        self.prev_bg: np.ndarray | None = None
         self.thr = self.s.diff_threshold
         self._clear_event()
 
@@ -99,25 +105,40 @@ class Detector:
             return self.start_s
         return self.busy_since
 
-    def feed(self, grey: np.ndarray, t: float) -> list[DetectedEvent]:
-        """Analyse one frame taken t seconds into the source; return the events it finished."""
+    def feed(self, grey: np.ndarray, t: float, frozen: bool = False) -> list[DetectedEvent]:
+        """Analyse one frame taken t seconds into the source; return the events it finished.
+
+        frozen: the source repeated the previous picture exactly (a stalled or concealing decoder).
+        """
         self.is_peak = False
         k = self.s.blur_px | 1
         f = cv2.GaussianBlur(grey, (k, k), 0).astype(np.float32)
         if self.prev is None:
             self.prev, self.prev_t = f, t
             self.bg.reset(f)
+            self.anchor, self.anchor_t = f.copy(), np.full(f.shape, t, np.float64)
             self.metrics = Metrics(t, 0.0, 0.0, False)
-            self._remember(f, t)
             return []
+        step = max(t - self.prev_t, 0.0)
         # Long gaps (a stalled stream) must not inflate the activity integral.
-        dt = min(max(t - self.prev_t, 0.0), 1.0)
+        dt = min(step, 1.0)
+        if frozen and self.frozen_run + step <= self.s.settle_s:
+            # A repeated picture shows nothing new: it must not count as time the scene held still
+            # (a person frozen by the decoder is not a deposit). Bounded, so a scene that really is
+            # still while its frames repeat settles all the same.
+            self.frozen_run += step
+            self._pause(step)
+            self.prev_t = t
+            return []
+        if not frozen:
+            self.frozen_run = 0.0
         thr = max(self.s.diff_threshold, self.s.noise_factor * self.sigma)
         self.thr = thr
         act = compare(f, self.prev, self.mask, thr)
+        self._follow_anchor(f, t, act.gain, thr)
         if self._is_light_change(f, act):
-            return self._on_light_change(f, t)
-        if t < self.relearn_until:
+            return self._on_light_change(f, t, act.gain)
+        if t < self.relearn_until and self.phase != "active":
             # Exposure is still settling after a light change: follow it, start nothing.
             self.bg.reset(f)
         pres = compare(f, self.bg.image, self.mask, thr)
@@ -126,15 +147,14 @@ class Detector:
         if self.phase == "warmup":
             self._warmup(f, dt, act.fraction)
         elif self.phase == "idle":
-            self._idle(f, t, dt, pres.fraction, act.fraction, pres.gain)
+            self._idle(f, t, dt, pres, act.fraction)
         else:
-            out = self._active(f, t, dt, pres.fraction, act.fraction)
+            out = self._active(f, t, dt, pres, act.fraction)
         if self.phase != "active" and act.fraction < self.s.on_fraction:
             # Learn the noise only from quiet frames, or motion would raise the threshold.
             sig = noise_sigma(f, self.prev, self.mask)
             self.sigma = sig if self.sigma == 0.0 else 0.9 * self.sigma + 0.1 * sig
         self.prev, self.prev_t = f, t
-        self._remember(f, t)
         return out
 
     def flush(self) -> list[DetectedEvent]:
@@ -142,7 +162,7 @@ class Detector:
         if self.phase != "active":
             return []
         end = max(self.last_busy_t, self.start_s)
-        ev = self._finish(end, "source_ended", False, self.metrics.presence if self.metrics else 0.0)
+        ev = self._finish(end, "source_ended", False, 0.0)
         self.phase = "idle"
         return ev
 
@@ -156,11 +176,12 @@ class Detector:
         if self.still_time >= self.s.warmup_s:
             self.phase = "idle"
 
-    def _idle(self, f: np.ndarray, t: float, dt: float, presence: float, activity: float, gain: float) -> None:
+    def _idle(self, f: np.ndarray, t: float, dt: float, pres: Change, activity: float) -> None:
         on = self.s.on_fraction
+        presence = pres.fraction
         if presence < on and activity < on:
             self.busy_since = None
-            self.bg.adapt(f, dt, gain)
+            self.bg.adapt(f, dt, pres.gain)
             return
         if self.busy_since is None:
             self.busy_since, self.busy_moved, self.busy_still_since = t, False, t
@@ -172,56 +193,101 @@ class Detector:
             return
         if self.busy_moved and t - self.busy_since >= self.s.confirm_s:
             self._open(self.busy_since, t)
-            self._active(f, t, dt, presence, activity)
+            self._active(f, t, dt, pres, activity)
         elif t - self.busy_still_since >= self.s.settle_s:
             # A change that crept in without motion (a shadow, slow drift) is scenery, not an event.
             self.bg.reset(f)
             self.busy_since = None
 
-    def _active(self, f: np.ndarray, t: float, dt: float, presence: float, activity: float) -> list[DetectedEvent]:
+    def _active(self, f: np.ndarray, t: float, dt: float, pres: Change,
+                activity: float) -> list[DetectedEvent]:
         s = self.s
+        presence = pres.fraction
         self.integral += activity * dt
         if activity > self.peak_activity:
             self.peak_activity, self.peak_s, self.is_peak = activity, t, True
         still_limit = max(s.still_fraction, s.still_relative * presence)
         moving = activity >= still_limit
-        present = presence >= s.deposit_fraction
+        # What differs from the empty scene splits into what has held still for settle_s (a
+        # candidate lasting change: a deposit, a removed object) and what has not (someone still
+        # there, swaying). Judging it per pixel lets a deposit settle while the next diner is
+        # already in the region, and a person who stood still and left leaves no trace.
+        stable = (t - self.anchor_t) >= s.settle_s - 1e-6
+        changed = pres.mask
+        back = None
+        if self.prev_bg is not None:
+            # Pixels showing the scene as it was before the last lasting change are that change
+            # undone (a person who stood still long enough to be taken for a deposit, leaving),
+            # not something new.
+            back = changed & ~compare(f, self.prev_bg, self.mask, self.thr).mask
+            changed = changed & ~back
+        n = max(1, int(self.mask.sum()))
+        live = float((changed & ~stable).sum()) / n
+        present = live >= s.deposit_fraction
         if moving:
             self.last_motion_t = t
         if moving or present:
             self.last_busy_t = t
         if t - self.start_s >= s.max_event_s:
-            out = self._finish(t, "max_duration", False, presence)
-            # The scene is still busy: the next part starts right away.
+            out = self._finish(t, "max_duration", False, 0.0)
+            # The scene is still busy: the next part starts right away (against the same background).
             self._open(t, t)
             return out
-        if not present and t - self.last_busy_t >= s.quiet_gap_s - 1e-9:
-            out = self._finish(self.last_busy_t, "quiet", False, presence)
-            self.phase = "idle"
-            return out
-        if present and not moving and t - self.last_motion_t >= s.settle_s - 1e-9 \
-                and self._drift(f, t) < still_limit:
-            out = self._finish(self.last_motion_t, "scene_changed", True, presence)
+        if moving or t - self.last_motion_t < s.quiet_gap_s - 1e-9:
+            return []
+        if back is not None and back.any():
+            self.bg.image[back] = f[back] / pres.gain
+        lasting_mask = changed & stable
+        lasting = float(lasting_mask.sum()) / n
+        if lasting >= s.deposit_fraction:
+            if live >= still_limit:
+                # Something is left, but not all of it has held still for settle_s yet: a person
+                # standing still sways a little within that time, a deposit does not change at all.
+                return []
+            # Unless it kept the fine detail of the scene (light, a shadow): a lasting change.
+            deposit = not self._is_lighting(f, lasting_mask)
+            out = self._finish(self.last_motion_t, "scene_changed" if deposit else "quiet", deposit,
+                               lasting if deposit else 0.0)
+            if deposit:
+                self.prev_bg = self.bg.image.copy()
             # The new look of the region is the empty scene from now on.
             self.bg.reset(f)
-            self.phase = "idle"
-            return out
-        return []
+        elif not present and t - self.last_busy_t >= s.quiet_gap_s - 1e-9:
+            out = self._finish(self.last_busy_t, "quiet", False, 0.0)
+            if self.light_in_event:
+                self.bg.reset(f)
+            elif lasting > 0.0:
+                # Leftovers too small to count: part of the empty scene too.
+                self.bg.image[lasting_mask] = f[lasting_mask] / pres.gain
+        else:
+            return []
+        self.phase = "idle"
+        return out
 
     # -- helpers ----------------------------------------------------------------------------
-    def _remember(self, f: np.ndarray, t: float) -> None:
-        self.history.append((t, f))
-        # Keep just enough to reach one settle window back.
-        while len(self.history) > 2 and self.history[1][0] <= t - self.s.settle_s:
-            self.history.popleft()
+    def _follow_anchor(self, f: np.ndarray, t: float, gain: float, thr: float) -> None:
+        """Move each pixel's anchor where the pixel left it; follow the global brightness."""
+        # Compared with the anchor rather than the previous frame, slow sway adds up until it shows.
+        self.anchor *= gain
+        # The same brightness-proportional tolerance as compare(): exposure is not a pure gain.
+        moved = np.abs(f - self.anchor) > thr + 0.04 * self.anchor
+        self.anchor[moved] = f[moved]
+        self.anchor_t[moved] = t
 
-    def _drift(self, f: np.ndarray, t: float) -> float:
-        """Largest share of the region that differs between now and any frame of the last settle window."""
-        # A person standing still moves too little between two frames to see, but within a
-        # few seconds they sway; a deposit does not change at all. That separates them.
-        if t - self.history[0][0] < self.s.settle_s - 1e-6:
-            return 1.0
-        return max(fine_change(f, ref, self.mask, self.thr) for _, ref in self.history)
+    def _pause(self, dt: float) -> None:
+        """Let dt seconds not count as stillness (the picture was frozen)."""
+        self.anchor_t += dt
+        self.last_motion_t += dt
+        self.last_busy_t += dt
+        self.busy_still_since += dt
+
+    def _is_lighting(self, f: np.ndarray, changed: np.ndarray) -> bool:
+        """True when the changed area kept its fine detail: a shadow or a change of light, not an object."""
+        area = cv2.dilate(changed.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7)))
+        area = area.astype(bool) & self.mask
+        if area.sum() < 64:
+            return False
+        return structure_similarity(f, self.bg.image, area) >= self.s.light_structure
 
     def _is_light_change(self, f: np.ndarray, act: Change) -> bool:
         s = self.s
@@ -231,17 +297,26 @@ class Detector:
         if act.fraction < s.on_fraction:
             return True
         # Light changes keep the fine detail of the scene; an object covering the region does not.
-        return structure_similarity(f, self.prev, self.mask) >= 0.6
+        return structure_similarity(f, self.prev, self.mask) >= s.light_structure
 
-    def _on_light_change(self, f: np.ndarray, t: float) -> list[DetectedEvent]:
-        self.bg.reset(f)
+    def _on_light_change(self, f: np.ndarray, t: float, gain: float) -> list[DetectedEvent]:
         self.relearn_until = t + self.s.relearn_s
         self.busy_since = None
+        if self.phase == "active":
+            # The frame holds whoever is in the region: keep the empty scene, only rescale it.
+            # (compare() takes the global gain out anyway; a lasting look of light is checked
+            # for unchanged fine detail when the event ends.)
+            self.bg.image *= gain
+            self.light_in_event = True
+        else:
+            self.bg.reset(f)
         self.prev, self.prev_t = f, t
         self.metrics = Metrics(t, 0.0, 0.0, True)
         return []
 
     def _open(self, start: float, t: float) -> None:
+        if self.phase != "active":
+            self.light_in_event = False
         self.phase = "active"
         self.start_s = start
         self.last_motion_t = self.last_busy_t = t
@@ -253,12 +328,12 @@ class Detector:
         self.start_s = self.last_motion_t = self.last_busy_t = self.peak_s = 0.0
         self.peak_activity = self.integral = 0.0
 
-    def _finish(self, end: float, reason: str, changed: bool, presence: float) -> list[DetectedEvent]:
+    def _finish(self, end: float, reason: str, changed: bool, changed_fraction: float) -> list[DetectedEvent]:
         start = self.start_s
         end = max(end, start)
         if end - start < self.s.min_event_s:
             return []
-        changed_fraction = round(float(min(1.0, presence)), 4)
+        changed_fraction = round(float(min(1.0, changed_fraction)), 4)
         ev = DetectedEvent(
             start_s=round(start, 3), end_s=round(end, 3), peak_s=round(self.peak_s, 3),
             peak_activity=round(self.peak_activity, 4), activity_integral=round(self.integral, 4),

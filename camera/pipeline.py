@@ -27,6 +27,9 @@ class PipelineSettings:
     evidence: bool = True
 
 
+# Mostly exact repeats among this many first analysed frames mark a source that repeats when still.
+REPEAT_PROBE_FRAMES = 25
+
 EventSink = Callable[[DetectedEvent, "EventFrames | None", Region], None]
 
 
@@ -43,6 +46,8 @@ class Pipeline:
         self.last_frame: np.ndarray | None = None
         self.last_t = 0.0
         self.analysed = 0
+        self.repeated = 0
+        self.repeats_when_still = False
 
     def step(self, src: VideoSource) -> bool:
         """Read one frame; analyse it if it is due. False when the source gave no frame."""
@@ -67,7 +72,7 @@ class Pipeline:
                                                                          self.region.frame_height):
             self._setup(frame)
         assert self.region is not None and self.detector is not None
-        finished = self.detector.feed(self.region.prepare(frame), t)
+        finished = self.detector.feed(self.region.prepare(frame), t, self._frozen(frame))
         self.last_frame, self.last_t = frame, t
         self.analysed += 1
         if self.recorder is not None:
@@ -76,6 +81,20 @@ class Pipeline:
         else:
             for ev in finished:
                 self.sink(ev, None, self.region)
+
+    def _frozen(self, frame: np.ndarray) -> bool:
+        """True when the picture repeats the last one bit for bit in a source that normally never does."""
+        same = self.last_frame is not None and self.last_frame.shape == frame.shape \
+            and np.array_equal(self.last_frame, frame)
+        self.repeated += same
+        if self.analysed == REPEAT_PROBE_FRAMES and self.repeated > REPEAT_PROBE_FRAMES // 2:
+            self.repeats_when_still = True
+        # Sensor noise changes a few pixels of nearly every real frame, so a run of exact repeats is
+        # a stalled or concealing decoder. A source that repeats whenever nothing moves (a noiseless
+        # synthetic clip, a static scene under a frugal encoder: most of its first frames, or a
+        # large share of all, are repeats) is just still, and there a repeat means nothing.
+        return same and not self.repeats_when_still and self.analysed >= REPEAT_PROBE_FRAMES \
+            and self.repeated <= 0.2 * self.analysed
 
     def finish(self) -> None:
         """The source ended or dropped: close the open event with what was seen."""
@@ -96,6 +115,8 @@ class Pipeline:
         self.region = self.detector = self.recorder = None
         self.next_t = 0.0
         self.last_frame = None
+        self.analysed = self.repeated = 0
+        self.repeats_when_still = False
 
     def _setup(self, frame: np.ndarray) -> None:
         h, w = frame.shape[:2]
