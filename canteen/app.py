@@ -6,7 +6,7 @@ import secrets
 from pathlib import Path
 from typing import Any, Mapping
 
-from flask import Flask, g, request, session
+from flask import Flask, g, has_request_context, request, session
 from flask_babel import get_locale
 
 from canteen.config import AppConfig, load_config
@@ -80,9 +80,11 @@ def select_locale() -> str:
 
     if getattr(current_user, "is_authenticated", False) and current_user.locale in LOCALES:
         return current_user.locale
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if session.get("lang") in LOCALES:
         return session["lang"]
-    if request and request.args.get("lang") in LOCALES:
+    if request.args.get("lang") in LOCALES:
         return request.args["lang"]
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
@@ -109,16 +111,20 @@ def register_auth(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Pages and the JSON API."""
-    from canteen.api.blueprint import register_api
-    from canteen.auth.web import bp as auth_bp
-    from canteen.home import bp as home_bp, register_error_pages, register_template_helpers
-    from canteen.ledger.web import bp as ledger_bp
     from canteen.admin.web import bp as admin_bp
+    from canteen.api.blueprint import register_api
+    from canteen.assessment.web import bp as assessment_bp
+    from canteen.auth.web import bp as auth_bp
+    from canteen.home import bp as home_bp
+    from canteen.home import register_error_pages, register_template_helpers
+    from canteen.ledger.web import bp as ledger_bp
+    from canteen.offences.blueprints import register_offence_pages
+    from canteen.reporting.web import bp as reporting_bp
+    from canteen.spotchecks.web import bp as spotchecks_bp
 
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(home_bp)
-    app.register_blueprint(ledger_bp)
-    app.register_blueprint(admin_bp)
+    for blueprint in (auth_bp, home_bp, ledger_bp, admin_bp, reporting_bp, assessment_bp, spotchecks_bp):
+        app.register_blueprint(blueprint)
+    register_offence_pages(app)
     register_api(app)
     register_error_pages(app)
     register_template_helpers(app)
@@ -133,5 +139,9 @@ def register_blueprints(app: Flask) -> None:
 def register_cli(app: Flask) -> None:
     """The ``canteen`` commands that need an app."""
     from canteen.commands import register_commands
+    from canteen.offences.cli import register_cli as register_offence_cli
+    from reports.cli import register_cli as register_report_cli
 
     register_commands(app)
+    register_offence_cli(app)
+    register_report_cli(app)

@@ -8,23 +8,22 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from camera.config import CameraSettings, CameraWorkerSettings
+from canteen.assessment.settings import AssessmentSettings
+from canteen.offences.settings import OffenceSettings
+from canteen.settings_base import CODE_PATTERN, Strict
+from reports.settings import ReportSettings
+
+__all__ = ["AppConfig", "CODE_PATTERN", "ConfigError", "Strict", "load_config", "parse_config"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_PATH = PROJECT_ROOT / "config.yaml"
-CODE_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
 
 
 class ConfigError(Exception):
     """The configuration file is missing, malformed or invalid; the message names the key path."""
-
-
-class Strict(BaseModel):
-    """Base for every config section: unknown keys are errors, values are immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class MealSettings(Strict):
@@ -127,6 +126,9 @@ class AppConfig(Strict):
     security: SecuritySettings = SecuritySettings()
     cameras: list[CameraSettings] = Field(default_factory=list)
     camera_worker: CameraWorkerSettings = CameraWorkerSettings()
+    assessment: AssessmentSettings = AssessmentSettings()
+    offences: OffenceSettings = OffenceSettings()
+    reports: ReportSettings = ReportSettings()
 
     @field_validator("timezone")
     @classmethod

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, render_template, request, url_for
+from flask import Blueprint, redirect, Flask, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -54,7 +54,13 @@ def user_canteens() -> list[Canteen]:
 
 @bp.route("/")
 def index() -> Any:
-    """The start page: each canteen the user may see, with today's and this month's links."""
+    """The first page after login is the dashboard."""
+    return redirect(url_for("reporting.dashboard"))
+
+
+@bp.route("/canteens")
+def canteens_page() -> Any:
+    """Each canteen the user may see, with today's and this month's links."""
     today = local_today(current_app.config["SETTINGS"].zone)
     return render_template("home.html", canteens=user_canteens(), today=today)
 

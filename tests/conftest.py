@@ -5,20 +5,19 @@ when the server is unreachable, unless CANTEEN_REQUIRE_POSTGRES=1 (CI), where th
 """
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
+from alembic import command
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import Engine, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 import canteen.models  # noqa: F401  (complete metadata)
-from canteen import create_app
+from canteen import create_app, migrate
 from canteen.auth.models import User
 from canteen.auth.services import create_token, create_user
 from canteen.config import AppConfig, load_config
@@ -79,6 +78,20 @@ def app(database_url: str, tmp_path: Path, settings: AppConfig) -> Iterator[Flas
         db.session.commit()
     yield app
     app.extensions["canteen_db"].engine.dispose()
+
+
+@pytest.fixture
+def schema_stamped(app: Flask) -> Iterator[None]:
+    """Mark the test database (built from the models) as migrated, as the CLI commands require."""
+    engine = app.extensions["canteen_db"].engine
+    config = migrate.alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.stamp(config, "head")
+    yield
+    # The PostgreSQL schema outlives the test; later tests expect an unmigrated database.
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
 
 
 @pytest.fixture

@@ -38,11 +38,13 @@ def api_user() -> User:
 def json_body() -> dict[str, Any]:
     """The request's JSON object, or a ServiceError naming what is wrong with it."""
     limit = current_app.config["MAX_JSON_BYTES"]
+    too_large = _TooLarge(_("the body is larger than %(limit)s bytes", limit=limit),
+                          {"body": _("at most %(limit)s bytes", limit=limit)})
     if request.content_length is not None and request.content_length > limit:
-        raise _TooLarge(_("the body is larger than %(limit)s bytes", limit=limit))
+        raise too_large
     raw = request.get_data(cache=True)
     if len(raw) > limit:
-        raise _TooLarge(_("the body is larger than %(limit)s bytes", limit=limit))
+        raise too_large
     data = request.get_json(silent=True)
     if data is None:
         raise ServiceError(_("the body is not valid JSON"), {"body": _("expected a JSON object")})
@@ -97,6 +99,8 @@ def register_api(app: Flask) -> None:
     """Attach every feature's API routes and exempt the token-only API from CSRF."""
     import canteen.camera_events.api  # noqa: F401  (registers routes on bp)
     import canteen.ledger.api  # noqa: F401
+    import canteen.diners.api, canteen.review.api, canteen.offences.api  # noqa: F401,E401  (issue 5)
+    import canteen.assessment.api  # noqa: F401  (issue 4, with the spot-check routes)
     import canteen.api.docs  # noqa: F401
 
     csrf.exempt(bp)

@@ -53,7 +53,7 @@ def ledger_workbook(ledger: MonthLedger, settings: AppConfig, english: bool = Fa
     total_column = column
     sheet.cell(header_top, total_column, _("Food waste total"))
     sheet.merge_cells(start_row=header_top, start_column=total_column, end_row=header, end_column=total_column)
-    sheet.cell(header_top, total_column + 1, _("Diners"))
+    sheet.cell(header_top, total_column + 1, _("Diner count"))
     sheet.merge_cells(start_row=header_top, start_column=total_column + 1, end_row=header_top,
                       end_column=total_column + len(ledger.meals))
     for offset, meal in enumerate(ledger.meals):

@@ -285,7 +285,7 @@ def _bad_field_names(meals: list[Any], cells: dict[tuple[str, str], Cell], diner
                 stream = streams[cell.stream]
                 names.append(f"{meal_name} · {stream.name_en if english else stream.name_zh}")
         if meal.code in diner_errors:
-            names.append(f"{meal_name} · {_('Diners')}")
+            names.append(f"{meal_name} · {_('Diner count')}")
     if reason_error:
         names.append(_("Reason"))
     return names

@@ -89,7 +89,7 @@ def log_in(page: Page) -> Callable[..., None]:
         page.fill("#username", user.username)
         page.fill("#password", PASSWORD)
         page.click("button[type=submit].primary")
-        page.wait_for_url("**/")
+        page.wait_for_url("**/dashboard")
 
     return do_log_in
 

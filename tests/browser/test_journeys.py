@@ -71,7 +71,7 @@ def test_login_logout_and_language_switch(app: Flask, page: Page, make_user: Cal
 
     page.fill("#password", "password123")
     page.click("button[type=submit].primary")
-    page.wait_for_url("**/")
+    page.wait_for_url("**/dashboard")
     # Chinese by default: the canteens carry their Chinese names.
     expect(page.locator("main")).to_contain_text("综合办公区餐厅")
     expect(page.locator(".who")).to_contain_text("wang")

@@ -2,16 +2,12 @@
 from __future__ import annotations
 
 from datetime import date
-from collections.abc import Iterator
 from typing import Any, Callable
 
 import pytest
-from alembic import command
-from flask import Flask
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from canteen import migrate
 from canteen.auth.models import User
 from canteen.config import AppConfig
 from canteen.ledger.entries import record_entry
@@ -58,16 +54,3 @@ def entry_count(session: Session) -> Callable[[], int]:
 
     return count
 
-
-@pytest.fixture
-def schema_stamped(app: Flask) -> Iterator[None]:
-    """Mark the test database (built from the models) as migrated, as the CLI commands require."""
-    engine = app.extensions["canteen_db"].engine
-    config = migrate.alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.stamp(config, "head")
-    yield
-    # The PostgreSQL schema outlives the test; later tests expect an unmigrated database.
-    with engine.begin() as connection:
-        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))

@@ -1,0 +1,235 @@
+"""Deductions the service proposes from data; the assessor accepts each or overrides it with a reason.
+
+- ledger completeness: served meals with no food-waste entry by the end of their day;
+- spot re-weighs further off the ledger than the tolerance (one per check);
+- plate waste per diner-meal over the baseline: the same month last year, else the season's average of the
+  canteen's previous twelve months, in whole 5 % steps;
+- findings of the month's spot checks, with the check as evidence.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from canteen.assessment import audit
+from canteen.assessment.assessments import load_for_edit, parse_count, add_line, sheet_for
+from canteen.assessment.models import Assessment, ProposalDecision
+from canteen.assessment.scoring import steps_for
+from canteen.auth.models import User
+from canteen.config import AppConfig
+from canteen.db import utcnow
+from canteen.errors import NotFound
+from canteen.ledger.models import WasteEntry
+from canteen.ledger.summary import month_ledger, serving_slots
+from canteen.ledger.validation import FieldErrors, clean_text
+from canteen.reference.models import Canteen, Meal, Stream
+from canteen.spotchecks.models import SpotCheck
+from canteen.spotchecks.services import reweigh_comparison
+from canteen.timeutil import add_months, month_days, month_end
+
+
+@dataclass
+class Proposal:
+    """A deduction suggested by data: the rule, the count and the figures behind it."""
+
+    key: str
+    source: str
+    rule_code: str
+    count: int
+    detail: dict[str, Any] = field(default_factory=dict)
+    spot_check_id: int | None = None
+    ledger_day: date | None = None
+    reference: str = ""
+    excess_pct: float | None = None
+    decision: ProposalDecision | None = None
+
+    @property
+    def needs_decision(self) -> bool:
+        """A proposal that would deduct something must be accepted or overridden before submission."""
+        return self.count > 0 and self.decision is None
+
+
+def _end_of_day_utc(day: date, settings: AppConfig) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=settings.zone).astimezone(timezone.utc)
+
+
+def missing_by_end_of_day(session: Session, settings: AppConfig, canteen: Canteen, month: date,
+                          now: datetime | None = None) -> tuple[list[tuple[date, str]], list[tuple[date, str]]]:
+    """Served meals of the month without a food-waste entry by the end of their day: (never entered, late)."""
+    rows = session.execute(
+        select(WasteEntry.day, Meal.code, WasteEntry.source, func.min(WasteEntry.created_at))
+        .join(Meal, Meal.id == WasteEntry.meal_id).join(Stream, Stream.id == WasteEntry.stream_id)
+        .where(WasteEntry.canteen_id == canteen.id, WasteEntry.day >= month, WasteEntry.day <= month_end(month),
+               WasteEntry.voided.is_(False), Stream.food_waste.is_(True))
+        .group_by(WasteEntry.day, Meal.code, WasteEntry.source)).all()
+    first: dict[tuple[date, str], datetime] = {}
+    for day, meal, source, created_at in rows:
+        # Imported rows copy a paper ledger kept at the time; when they reached this system says nothing.
+        stamp = datetime.min.replace(tzinfo=timezone.utc) if source == "import" else created_at
+        if stamp.tzinfo is None:
+            stamp = stamp.replace(tzinfo=timezone.utc)
+        key = (day, meal)
+        first[key] = min(first.get(key, stamp), stamp)
+    never, late = [], []
+    current = now or utcnow()
+    for slot in serving_slots(settings, canteen, month_days(month), now):
+        if _end_of_day_utc(slot[0], settings) > current:
+            continue  # the day is not over: its meals may still be entered in time
+        if slot not in first:
+            never.append(slot)
+        elif first[slot] > _end_of_day_utc(slot[0], settings):
+            late.append(slot)
+    return never, late
+
+
+def plate_baseline(session: Session, settings: AppConfig, canteen: Canteen, month: date,
+                   now: datetime | None = None) -> tuple[float | None, str | None, list[str]]:
+    """(baseline g per diner-meal, basis, months used): the same month last year, else the season's average."""
+    last_year = add_months(month, -12)
+    if month_end(last_year) >= canteen.opened_on:
+        figure = month_ledger(session, settings, canteen, last_year, now).plate_g_per_diner_meal
+        if figure is not None:
+            return figure, "same_month_last_year", [last_year.strftime("%Y-%m")]
+    season = settings.season_of(month.month)
+    if season is None:
+        return None, None, []
+    figures, used = [], []
+    for back in range(1, 12):
+        earlier = add_months(month, -back)
+        if earlier.month not in season.months or month_end(earlier) < canteen.opened_on:
+            continue
+        figure = month_ledger(session, settings, canteen, earlier, now).plate_g_per_diner_meal
+        if figure is not None:
+            figures.append(figure)
+            used.append(earlier.strftime("%Y-%m"))
+    if not figures:
+        return None, None, []
+    return round(sum(figures) / len(figures), 1), "season_average", sorted(used)
+
+
+def proposals_for(session: Session, settings: AppConfig, assessment: Assessment,
+                  now: datetime | None = None) -> list[Proposal]:
+    """Every proposal for the assessment's canteen-month, with the assessor's current decision if any."""
+    sheet = sheet_for(assessment)
+    canteen, month = assessment.canteen, assessment.month
+    proposals: list[Proposal] = []
+    found = sheet.rule_for_source("ledger_missing")
+    if found is not None:
+        never, late = missing_by_end_of_day(session, settings, canteen, month, now)
+        slots = sorted(never + late)
+        proposals.append(Proposal(
+            key="ledger_missing", source="ledger_missing", rule_code=found[1].code, count=len(slots),
+            detail={"missing": [f"{day.isoformat()} {meal}" for day, meal in never],
+                    "late": [f"{day.isoformat()} {meal}" for day, meal in late]},
+            ledger_day=slots[0][0] if slots else None, reference=f"ledger {month:%Y-%m}"))
+    found = sheet.rule_for_source("plate_baseline")
+    if found is not None:
+        current = month_ledger(session, settings, canteen, month, now).plate_g_per_diner_meal
+        baseline, basis, used = plate_baseline(session, settings, canteen, month, now)
+        excess = None
+        if current is not None and baseline:
+            excess = round((current - baseline) * 100 / baseline, 1)
+        proposals.append(Proposal(
+            key="plate_baseline", source="plate_baseline", rule_code=found[1].code,
+            count=steps_for(excess) if excess is not None else 0,
+            detail={"plate_g_per_diner_meal": current, "baseline_g": baseline, "basis": basis,
+                    "baseline_months": used, "excess_pct": excess},
+            reference=f"ledger {month:%Y-%m}", excess_pct=excess))
+    checks = session.scalars(select(SpotCheck).where(
+        SpotCheck.canteen_id == canteen.id, SpotCheck.day >= month, SpotCheck.day <= month_end(month))
+        .order_by(SpotCheck.day, SpotCheck.id)).all()
+    found = sheet.rule_for_source("reweigh")
+    if found is not None:
+        tolerance = settings.assessment.spot_checks.reweigh_tolerance_pct
+        for check in checks:
+            flagged = [row for row in reweigh_comparison(session, settings, check) if row.beyond]
+            if flagged:
+                proposals.append(Proposal(
+                    key=f"reweigh:{check.id}", source="reweigh", rule_code=found[1].code, count=1,
+                    detail={"check": check.id, "day": check.day.isoformat(), "meal": check.meal_code,
+                            "tolerance_pct": tolerance,
+                            "streams": [row.as_dict() for row in flagged]},
+                    spot_check_id=check.id))
+    for check in checks:
+        for finding in check.findings:
+            if sheet.rule(finding.rule_code) is None:
+                continue
+            proposals.append(Proposal(
+                key=f"finding:{finding.id}", source="finding", rule_code=finding.rule_code, count=finding.count,
+                detail={"check": check.id, "day": check.day.isoformat(), "meal": check.meal_code,
+                        "note": finding.note},
+                spot_check_id=check.id))
+    decisions = {decision.key: decision for decision in assessment.decisions if not decision.superseded}
+    for proposal in proposals:
+        proposal.decision = decisions.get(proposal.key)
+    return proposals
+
+
+def undecided_proposals(session: Session, settings: AppConfig, assessment: Assessment,
+                        now: datetime | None = None) -> list[Proposal]:
+    """Proposals that would deduct points and have no decision yet."""
+    return [proposal for proposal in proposals_for(session, settings, assessment, now) if proposal.needs_decision]
+
+
+def decide_proposal(session: Session, settings: AppConfig, actor: User, assessment_id: object, key: Any,
+                    accept: bool, count: Any = None, reason: Any = None,
+                    now: datetime | None = None) -> ProposalDecision:
+    """Accept a proposal as it stands, or override its count (0 dismisses it) with a reason."""
+    assessment = load_for_edit(session, actor, assessment_id)
+    proposal = next((item for item in proposals_for(session, settings, assessment, now) if item.key == key), None)
+    if proposal is None:
+        raise NotFound(_("no such proposal"), {"key": _("unknown proposal")})
+    errors = FieldErrors()
+    text = clean_text(reason, "reason", 500, errors, required=not accept)
+    decided = proposal.count
+    if not accept:
+        parsed = parse_count(count, errors, minimum=0)
+        if parsed is None and "count" not in errors:
+            errors["count"] = _("required")
+        elif parsed is not None:
+            decided = parsed
+    errors.raise_if_any(_("an override needs a count and a reason"))
+    moment = now or utcnow()
+    previous = next((item for item in assessment.decisions if item.key == proposal.key and not item.superseded), None)
+    if previous is not None:
+        previous.superseded = True
+        line = next((line for line in assessment.lines if line.id == previous.line_id), None)
+        if line is not None and line.active:
+            line.withdrawn_at, line.withdrawn_by_id = moment, actor.id
+            line.withdrawn_revision, line.withdraw_reason = assessment.revision, "superseded by a new decision"
+    line_id = None
+    if decided > 0:
+        data: dict[str, Any] = {"rule": proposal.rule_code, "count": decided, "reference": proposal.reference,
+                                "spot_check": proposal.spot_check_id, "ledger_day": proposal.ledger_day,
+                                "note": text or ""}
+        line = add_line(session, settings, actor, assessment.id, data, now=now, proposal_key=proposal.key)
+        line.excess_pct = proposal.excess_pct if accept else None
+        line_id = line.id
+    decision = ProposalDecision(
+        assessment_id=assessment.id, key=proposal.key, rule_code=proposal.rule_code,
+        proposed_count=proposal.count, decided_count=decided, accepted=accept, reason=text or "",
+        detail=json.dumps(proposal.detail, ensure_ascii=False, sort_keys=True), line_id=line_id,
+        decided_by_id=actor.id, decided_at=moment)
+    session.add(decision)
+    session.flush()
+    session.refresh(assessment)
+    audit.record(session, "assessment", assessment.id, "proposal_accepted" if accept else "proposal_overridden",
+                 actor, now, key=proposal.key, rule=proposal.rule_code, proposed=proposal.count, decided=decided,
+                 reason=text, detail=proposal.detail)
+    return decision
+
+
+def proposal_as_dict(proposal: Proposal) -> dict[str, Any]:
+    """The JSON shape of a proposal."""
+    decision = proposal.decision
+    return {"key": proposal.key, "source": proposal.source, "rule": proposal.rule_code, "count": proposal.count,
+            "detail": proposal.detail, "spot_check": proposal.spot_check_id,
+            "decision": None if decision is None else {
+                "accepted": decision.accepted, "count": decision.decided_count, "reason": decision.reason,
+                "by": decision.decided_by.username, "at": decision.decided_at.isoformat()}}

@@ -1,0 +1,68 @@
+"""Sheet versions: the sheet in force is stored once per content hash; past assessments keep theirs."""
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from canteen.assessment.models import SheetVersion
+from canteen.assessment.settings import SheetSettings
+from canteen.config import AppConfig
+
+
+def sheet_content(sheet: SheetSettings) -> str:
+    """The canonical JSON of a sheet: the same sheet always gives the same text."""
+    return json.dumps(sheet.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def sheet_hash(sheet: SheetSettings) -> str:
+    """The SHA-256 of the canonical JSON."""
+    return hashlib.sha256(sheet_content(sheet).encode()).hexdigest()
+
+
+def current_sheet_version(session: Session, settings: AppConfig) -> SheetVersion:
+    """The stored version of the sheet in the config, created (numbered) on first use."""
+    sheet = settings.assessment.sheet()
+    digest = sheet_hash(sheet)
+    version = session.scalar(select(SheetVersion).where(SheetVersion.content_hash == digest))
+    if version is not None:
+        return version
+    number = (session.scalar(select(func.max(SheetVersion.number))) or 0) + 1
+    version = SheetVersion(number=number, content_hash=digest, content=sheet_content(sheet))
+    # Two processes storing the same new sheet at once: the unique hash makes the loser's commit fail and
+    # roll back as a whole, and its retry finds the winner's row.
+    session.add(version)
+    session.flush()
+    return version
+
+
+@lru_cache(maxsize=64)
+def _parse(content: str) -> SheetSettings:
+    return SheetSettings.model_validate(json.loads(content))
+
+
+def sheet_of(version: SheetVersion) -> SheetSettings:
+    """The sheet a stored version holds (parsed once per content)."""
+    return _parse(version.content)
+
+
+def sheet_as_dict(version: SheetVersion) -> dict[str, Any]:
+    """The JSON shape of GET /api/v1/assessment-template."""
+    sheet = sheet_of(version)
+    return {
+        "version": version.number,
+        "hash": version.content_hash,
+        "groups": [group.model_dump() for group in sheet.groups],
+        "items": [{"code": item.code, "name_zh": item.name_zh, "name_en": item.name_en, "group": item.group,
+                   "max_points": item.max_points,
+                   "rules": [rule.model_dump() for rule in item.rules]} for item in sheet.items],
+        "vetoes": [veto.model_dump() for veto in sheet.vetoes],
+        "bonuses": [bonus.model_dump() for bonus in sheet.bonuses],
+        "bonus_cap": sheet.bonus_cap,
+        "bands": [band.model_dump() for band in sheet.bands],
+        "warning": sheet.warning.model_dump(),
+    }

@@ -1,0 +1,133 @@
+"""A contractor's year: monthly totals, grades, fees, deductions by item and the waste trend of its canteens.
+
+This is the anti-waste record the centre attaches to the next tender.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from canteen.assessment.assessments import list_assessments, score_of, sheet_for
+from canteen.assessment.contractors import get_visible_contractor
+from canteen.assessment.models import Assessment, Contractor
+from canteen.assessment.scoring import ZERO, ScoreCard
+from canteen.assessment.settings import BandSettings, ItemSettings
+from canteen.auth.models import User
+from canteen.auth.permissions import can_access_canteen
+from canteen.config import AppConfig
+from canteen.ledger.summary import month_ledger
+from canteen.reference.models import Canteen
+from canteen.timeutil import local_today, month_end
+
+
+@dataclass
+class SummaryMonth:
+    """One canteen-month of the year: its assessment (if any) and its ledger figures."""
+
+    month: date
+    canteen: Canteen
+    assessment: Assessment | None = None
+    card: ScoreCard | None = None
+    waste_kg: float | None = None
+    plate_g: float | None = None
+    missing_meals: int | None = None
+
+    @property
+    def total(self) -> Decimal | None:
+        """The month's total, None when not assessed."""
+        return self.card.total if self.card else None
+
+    @property
+    def band(self) -> BandSettings | None:
+        """The month's grade band."""
+        return self.card.band if self.card else None
+
+
+@dataclass
+class YearSummary:
+    """Everything the year summary page, Excel and PDF show."""
+
+    contractor: Contractor
+    year: int
+    canteens: list[Canteen]
+    months: list[SummaryMonth]
+    items: list[ItemSettings]
+    deducted: dict[str, dict[date, Decimal]] = field(default_factory=dict)
+
+    @property
+    def assessed(self) -> list[SummaryMonth]:
+        """The months with a submitted (or later) assessment."""
+        return [month for month in self.months if month.card is not None]
+
+    @property
+    def average(self) -> Decimal | None:
+        """The mean of the assessed months' totals, two decimals."""
+        totals = [month.card.total for month in self.assessed if month.card]
+        if not totals:
+            return None
+        return (sum(totals, ZERO) / len(totals)).quantize(Decimal("0.01"))
+
+    @property
+    def fee_fen(self) -> int:
+        """The fees payable over the assessed months."""
+        return sum(month.card.fee_fen for month in self.assessed if month.card)
+
+    @property
+    def base_fee_fen(self) -> int:
+        """The contract fees of the assessed months."""
+        return sum(month.card.base_fee_fen for month in self.assessed if month.card)
+
+    def grade_counts(self) -> list[tuple[BandSettings, int]]:
+        """How many months fell in each band, best band first."""
+        counts: dict[str, tuple[BandSettings, int]] = {}
+        for month in self.assessed:
+            if month.band is not None:
+                band, count = counts.get(month.band.code, (month.band, 0))
+                counts[band.code] = (band, count + 1)
+        return sorted(counts.values(), key=lambda pair: -pair[0].min_score)
+
+    def item_total(self, code: str) -> Decimal:
+        """Points an item lost over the year."""
+        return sum(self.deducted.get(code, {}).values(), ZERO)
+
+    def rows_of(self, canteen: Canteen) -> list[SummaryMonth]:
+        """The twelve months of one canteen."""
+        return [month for month in self.months if month.canteen.id == canteen.id]
+
+
+def year_summary(session: Session, settings: AppConfig, actor: User, contractor_id: object, year: int,
+                 now: datetime | None = None) -> YearSummary:
+    """Collect a contractor's year as the actor may see it (drafts are not results and are left out)."""
+    contractor = get_visible_contractor(session, actor, contractor_id)
+    canteens = [link.canteen for link in contractor.canteens if can_access_canteen(actor, link.canteen)]
+    assessments = {(item.canteen_id, item.month): item for item in list_assessments(
+        session, actor, contractor.id, year) if item.status != "draft"}
+    today = local_today(settings.zone, now)
+    months: list[SummaryMonth] = []
+    deducted: dict[str, dict[date, Decimal]] = {}
+    items: dict[str, ItemSettings] = {item.code: item for item in settings.assessment.items}
+    for canteen in canteens:
+        for number in range(1, 13):
+            month = date(year, number, 1)
+            row = SummaryMonth(month, canteen)
+            assessment = assessments.get((canteen.id, month))
+            if assessment is not None:
+                row.assessment, row.card = assessment, score_of(assessment)
+                for item in sheet_for(assessment).items:
+                    items.setdefault(item.code, item)
+                for item_score in row.card.items:
+                    per_month = deducted.setdefault(item_score.item.code, {})
+                    per_month[month] = per_month.get(month, ZERO) + item_score.deducted
+            in_contract = contractor.starts_on <= month_end(month) and month <= contractor.ends_on
+            if in_contract and month <= today and month_end(month) >= canteen.opened_on:
+                ledger = month_ledger(session, settings, canteen, month, now)
+                # A month nobody weighed has no waste figure, not a figure of zero.
+                if any(day.cells for day in ledger.days):
+                    row.waste_kg = round(ledger.total_kg, 1)
+                    row.plate_g = ledger.plate_g_per_diner_meal
+                row.missing_meals = len(ledger.missing)
+            months.append(row)
+    return YearSummary(contractor, year, canteens, months, list(items.values()), deducted)

@@ -1,0 +1,71 @@
+"""What the public board shows: active approved exposures, and nothing but their blurred snapshots."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from canteen.camera_events.storage import file_name
+from canteen.config import AppConfig
+from canteen.offences.ladder import counted_offences, on_board
+from canteen.offences.models import Escalation
+
+PUBLIC_KIND = "snapshot_public"
+
+
+@dataclass(frozen=True)
+class BoardEntry:
+    """One exposure as the board may show it."""
+
+    escalation_id: int
+    name: str
+    department: str
+    canteen_zh: str
+    canteen_en: str
+    day: date
+    count: int
+    has_snapshot: bool
+
+    @property
+    def masked_name(self) -> str:
+        """The family name followed by asterisks (张**)."""
+        return self.name[:1] + "*" * max(1, len(self.name) - 1) if self.name else ""
+
+
+def active_exposures(session: Session, now: datetime) -> list[Escalation]:
+    """Approved exposures between approval and expiry, not suspended by an appeal, newest first."""
+    rows = session.scalars(select(Escalation).where(
+        Escalation.step == "exposure", Escalation.status == "approved", Escalation.starts_at <= now,
+        Escalation.expires_at > now, Escalation.left_board_at.is_(None))
+        .order_by(Escalation.starts_at.desc()))
+    return [row for row in rows if on_board(row, now)]
+
+
+def _has_public_snapshot(escalation: Escalation) -> bool:
+    event = escalation.offence.event
+    return event.media_deleted_at is None and PUBLIC_KIND in event.media
+
+
+def board_entries(session: Session, settings: AppConfig, now: datetime) -> list[BoardEntry]:
+    """The entries of the public board."""
+    entries = []
+    for escalation in active_exposures(session, now):
+        diner, event = escalation.diner, escalation.offence.event
+        entries.append(BoardEntry(
+            escalation.id, diner.name, diner.department, event.canteen.name_zh, event.canteen.name_en,
+            escalation.offence.occurred_at.astimezone(settings.zone).date(),
+            len(counted_offences(session, settings, diner, now)), _has_public_snapshot(escalation)))
+    return entries
+
+
+def public_snapshot_path(session: Session, media_root: Path, escalation_id: int,
+                         now: datetime) -> Path | None:
+    """The blurred snapshot of an exposure currently on the board; None for anything else."""
+    escalation = session.get(Escalation, escalation_id)
+    if escalation is None or not on_board(escalation, now) or not _has_public_snapshot(escalation):
+        return None
+    path = Path(media_root) / escalation.offence.event.media_dir / file_name(PUBLIC_KIND)
+    return path if path.is_file() else None

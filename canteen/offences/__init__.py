@@ -1,0 +1,1 @@
+"""The offender ladder: offences, escalations (warning, exposure, referral), appeals, retention."""

@@ -1,0 +1,1 @@
+"""Human review of camera events and the camera status page."""

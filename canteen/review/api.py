@@ -1,0 +1,90 @@
+"""Review endpoints of the JSON API: list camera events, decide on one, correct a decision."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, jsonify, request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from canteen.api.blueprint import api_user, bp, json_body, require_api
+from canteen.api.openapi import document, register_schema
+from canteen.camera_events.models import CameraEvent
+from canteen.camera_events.services import event_as_dict
+from canteen.extensions import db
+from canteen.ledger.validation import FieldErrors
+from canteen.offences.escalations import escalation_as_dict
+from canteen.offences.models import Escalation
+from canteen.review.services import (correct_review, current_offence, list_events, parse_filter,
+                                     review_as_dict, review_event, reviews_of)
+
+register_schema("Review", {"type": "object", "properties": {
+    "number": {"type": "integer", "description": "1 for the first decision, higher for corrections"},
+    "decision": {"type": "string", "enum": ["confirmed", "dismissed", "unidentified"]},
+    "card_no": {"type": "string", "nullable": True}, "note": {"type": "string"},
+    "reason": {"type": "string", "nullable": True}, "by": {"type": "string"},
+    "at": {"type": "string", "format": "date-time"}}})
+register_schema("ReviewedEvent", {"type": "object", "properties": {
+    "event": {"$ref": "#/components/schemas/CameraEvent"},
+    "reviews": {"type": "array", "items": {"$ref": "#/components/schemas/Review"}},
+    "escalation": {"type": "object", "nullable": True,
+                   "description": "the ladder step the event's offence currently triggers"}}})
+register_schema("ReviewedEventList", {"type": "object", "properties": {
+    "events": {"type": "array", "items": {"$ref": "#/components/schemas/ReviewedEvent"}}}})
+register_schema("ReviewInput", {"type": "object", "required": ["decision"], "properties": {
+    "decision": {"type": "string", "enum": ["confirmed", "dismissed", "unidentified"]},
+    "card_no": {"type": "string", "description": "required for 'confirmed', refused otherwise"},
+    "note": {"type": "string", "maxLength": 500}}})
+register_schema("CorrectionInput", {"type": "object", "required": ["decision", "reason"], "properties": {
+    "decision": {"type": "string", "enum": ["confirmed", "dismissed", "unidentified"]},
+    "card_no": {"type": "string"}, "note": {"type": "string", "maxLength": 500},
+    "reason": {"type": "string", "maxLength": 500, "description": "why the decision changes"}}})
+
+
+def reviewed_event_as_dict(session: Session, event: CameraEvent) -> dict[str, Any]:
+    """An event with its decisions and the step its offence triggered."""
+    offence = current_offence(session, event)
+    escalation = None
+    if offence is not None:
+        escalation = session.scalar(select(Escalation).where(Escalation.offence_id == offence.id)
+                                    .order_by(Escalation.id.desc()).limit(1))
+    return {"event": event_as_dict(event),
+            "reviews": [review_as_dict(review) for review in reviews_of(session, event)],
+            "escalation": escalation_as_dict(escalation) if escalation else None}
+
+
+@bp.get("/camera-events")
+@document("get", "/camera-events", "List camera events in your canteens, newest first (no evidence files)",
+          query={"status": "pending (default), confirmed, dismissed or unidentified",
+                 "canteen": "canteen code", "camera": "camera id", "day": "local date YYYY-MM-DD"},
+          responses={200: "ReviewedEventList"}, tag="review")
+def list_camera_events() -> Any:
+    """Up to 200 events matching the filter."""
+    require_api("camera.view")
+    errors = FieldErrors()
+    wanted = parse_filter(request.args, errors)
+    errors.raise_if_any()
+    events = list_events(db.session, current_app.config["SETTINGS"], api_user(), wanted)
+    return jsonify({"events": [reviewed_event_as_dict(db.session, event) for event in events]})
+
+
+@bp.post("/camera-events/<id>/review")
+@document("post", "/camera-events/{id}/review",
+          "Decide on a pending event: confirmed (with card_no), dismissed or unidentified",
+          body="ReviewInput",
+          responses={201: "ReviewedEvent"}, tag="review")
+def review_camera_event(id: str) -> Any:  # noqa: A002  (the path parameter is documented as {id})
+    """Store the first decision; reviewing an event twice answers 409."""
+    review = review_event(db.session, current_app.config["SETTINGS"], api_user(), id, json_body())
+    db.session.commit()
+    return jsonify(reviewed_event_as_dict(db.session, review.event)), 201
+
+
+@bp.post("/camera-events/<id>/corrections")
+@document("post", "/camera-events/{id}/corrections", "Correct a decision (a new revision with a reason)",
+          body="CorrectionInput", responses={201: "ReviewedEvent"}, tag="review")
+def correct_camera_event(id: str) -> Any:  # noqa: A002
+    """Store a correction; the ladder is recounted."""
+    review = correct_review(db.session, current_app.config["SETTINGS"], api_user(), id, json_body())
+    db.session.commit()
+    return jsonify(reviewed_event_as_dict(db.session, review.event)), 201

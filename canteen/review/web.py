@@ -1,0 +1,224 @@
+"""Reviewer pages: the queue, one event with its evidence and decision form, evidence files, camera status."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from canteen.auth.permissions import has_permission
+from canteen.auth.web import require
+from canteen.camera_events.models import MEDIA_KINDS, CameraEvent
+from canteen.camera_events.storage import file_name, media_root
+from canteen.config import AppConfig
+from canteen.db import utcnow
+from canteen.diners.services import diner_as_dict, search_diners
+from canteen.errors import NotFound, ServiceError
+from canteen.extensions import db
+from canteen.home import user_canteens
+from canteen.ledger.validation import FieldErrors
+from canteen.navigation import register_nav
+from canteen.offences.models import Escalation
+from canteen.review.cameras import camera_rows
+from canteen.review.services import (QueueFilter, correct_review, current_offence, get_event, list_events,
+                                     parse_filter, review_event, reviews_of)
+
+bp = Blueprint("review", __name__, url_prefix="/review")
+MIME = {"jpeg": "image/jpeg", "webm": "video/webm"}
+
+register_nav(lambda: _("Review"), "review.queue", "camera.view", 30)
+register_nav(lambda: _("Cameras"), "review.cameras", "camera.view", 31)
+
+
+def _settings() -> AppConfig:
+    return current_app.config["SETTINGS"]
+
+
+def _actor() -> Any:
+    return current_user._get_current_object()
+
+
+def _filter() -> QueueFilter:
+    errors = FieldErrors()
+    wanted = parse_filter(request.args, errors)
+    if errors:
+        flash("; ".join(f"{field}: {text}" for field, text in errors.items()), "error")
+        return QueueFilter()
+    return wanted
+
+
+def _filter_args(wanted: QueueFilter) -> dict[str, str]:
+    args = {"canteen": wanted.canteen, "camera": wanted.camera,
+            "day": wanted.day.isoformat() if wanted.day else None}
+    if wanted.status != "pending":
+        args["status"] = wanted.status
+    return {key: value for key, value in args.items() if value}
+
+
+def _neighbours(event: CameraEvent, wanted: QueueFilter) -> tuple[CameraEvent | None, CameraEvent | None]:
+    """The pending events before (newer) and after (older) this one in the queue's order."""
+    queue = [item for item in list_events(db.session, _settings(), _actor(), QueueFilter(
+        "pending", wanted.canteen, wanted.camera, wanted.day))]
+    ids = [item.id for item in queue]
+    if event.id not in ids:
+        return None, queue[0] if queue else None
+    index = ids.index(event.id)
+    return (queue[index - 1] if index > 0 else None), (queue[index + 1] if index + 1 < len(queue) else None)
+
+
+@bp.route("/")
+@require("camera.view")
+def queue() -> Any:
+    """Events to review (pending by default), newest first, filterable by canteen, camera and day."""
+    wanted = _filter()
+    events = list_events(db.session, _settings(), _actor(), wanted)
+    cameras = sorted({camera.id for camera in _settings().cameras} |
+                     set(db.session.scalars(select(CameraEvent.camera).distinct())))
+    return render_template("review/queue.html", events=events, wanted=wanted, canteens=user_canteens(),
+                           cameras=cameras, query=urlencode(_filter_args(wanted)), zone=_settings().zone)
+
+
+def _render_event(event: CameraEvent, errors: dict[str, str] | None = None, form: Any = None,
+                  status: int = 200) -> Any:
+    wanted = _filter()
+    newer, older = _neighbours(event, wanted)
+    offence = current_offence(db.session, event)
+    escalations = list(db.session.scalars(select(Escalation).where(Escalation.offence_id == offence.id)
+                                          .order_by(Escalation.id))) if offence else []
+    return render_template("review/event.html", event=event, reviews=reviews_of(db.session, event),
+                           offence=offence, escalations=escalations, newer=newer, older=older,
+                           errors=errors or {}, form=form or {}, query=urlencode(_filter_args(wanted)),
+                           zone=_settings().zone,
+                           can_review=has_permission(current_user, "camera.review")), status
+
+
+@bp.route("/events/<event_uuid>")
+@require("camera.view")
+def event_page(event_uuid: str) -> Any:
+    """One event: snapshot, before/after crops, clip, the decision form or the decisions so far."""
+    try:
+        event = get_event(db.session, _actor(), event_uuid)
+    except NotFound:
+        abort(404)
+    return _render_event(event)
+
+
+def _after_decision(event: CameraEvent) -> Any:
+    wanted = _filter()
+    _newer, older = _neighbours(event, wanted)
+    pending = QueueFilter("pending", wanted.canteen, wanted.camera, wanted.day)
+    remaining = list_events(db.session, _settings(), _actor(), pending, limit=1)
+    following = older or (remaining[0] if remaining else None)
+    if following is not None:
+        return redirect(url_for(".event_page", event_uuid=following.uuid, **_filter_args(wanted)), 303)
+    return redirect(url_for(".queue", **_filter_args(wanted)), 303)
+
+
+def _service_failure(event_uuid: str, error: ServiceError) -> Any:
+    db.session.rollback()
+    if isinstance(error, NotFound):
+        abort(404)
+    flash(error.message, "error")
+    event = get_event(db.session, _actor(), event_uuid)
+    return _render_event(event, error.fields, request.form, error.status)
+
+
+def _card_if_confirmed() -> str | None:
+    """The form's card number; the other buttons share the form, so leftover search text is no error."""
+    if request.form.get("decision") != "confirmed":
+        return None
+    return request.form.get("card_no") or None
+
+
+@bp.route("/events/<event_uuid>/decide", methods=["POST"])
+@require("camera.review")
+def decide(event_uuid: str) -> Any:
+    """Store the first decision, then open the next pending event."""
+    data = {"decision": request.form.get("decision"), "card_no": _card_if_confirmed(),
+            "note": request.form.get("note", "")}
+    try:
+        review = review_event(db.session, _settings(), _actor(), event_uuid, data)
+        db.session.commit()
+    except ServiceError as error:
+        return _service_failure(event_uuid, error)
+    flash(_("Decision saved: %(decision)s.", decision=decision_label(review.decision)), "success")
+    before = db.session.get(CameraEvent, review.event_id)
+    return _after_decision(before)
+
+
+@bp.route("/events/<event_uuid>/correct", methods=["POST"])
+@require("camera.review")
+def correct(event_uuid: str) -> Any:
+    """Store a correction as a new revision with a reason."""
+    data = {"decision": request.form.get("decision"), "card_no": _card_if_confirmed(),
+            "note": request.form.get("note", ""), "reason": request.form.get("reason", "")}
+    try:
+        correct_review(db.session, _settings(), _actor(), event_uuid, data)
+        db.session.commit()
+    except ServiceError as error:
+        return _service_failure(event_uuid, error)
+    flash(_("Correction saved."), "success")
+    return redirect(url_for(".event_page", event_uuid=event_uuid, **_filter_args(_filter())), 303)
+
+
+@bp.route("/media/<event_uuid>/<kind>")
+@require("camera.view")
+def media(event_uuid: str, kind: str) -> Any:
+    """An evidence file, only for roles that review (never from the static folder, never cached)."""
+    try:
+        event = get_event(db.session, _actor(), event_uuid)
+    except NotFound:
+        abort(404)
+    if kind not in MEDIA_KINDS or kind not in event.media or event.media_deleted_at is not None:
+        abort(404)
+    path = Path(media_root(current_app.instance_path)) / event.media_dir / file_name(kind)
+    if not path.is_file():
+        abort(404)
+    mimetype = MIME["webm" if kind == "clip" else "jpeg"]
+    # Read whole (a clip is at most 24 MB): a player that drops a range request leaves no open file behind.
+    content = path.read_bytes()
+    response = current_app.response_class(content, mimetype=mimetype)
+    response.make_conditional(request, accept_ranges=True, complete_length=len(content))
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.route("/diner-search")
+@require("camera.review")
+def diner_search() -> Any:
+    """Diners matching a card number or name, for the decision form's search box."""
+    diners = search_diners(db.session, request.args.get("q", ""), limit=15)
+    return jsonify({"diners": [diner_as_dict(diner) for diner in diners]})
+
+
+@bp.route("/cameras")
+@require("camera.view")
+def cameras() -> Any:
+    """Each camera's last frame time and state; an alert when one has been silent too long."""
+    now = utcnow()
+    rows = camera_rows(db.session, _settings(), _actor(), now)
+    return render_template("review/cameras.html", rows=rows, zone=_settings().zone,
+                           limit=_settings().offences.camera_silence_alert_minutes)
+
+
+def decision_label(decision: str) -> str:
+    """The translated name of a decision."""
+    return {"confirmed": _("Confirmed dump"), "dismissed": _("Not a dump"),
+            "unidentified": _("Dump, nobody identifiable"), "pending": _("Pending")}.get(decision, decision)
+
+
+@bp.app_template_global()
+def review_decision_label(decision: str) -> str:
+    """Templates: the translated name of a decision or event status."""
+    return decision_label(decision)
+
+
+@bp.app_template_filter("cam_local")
+def cam_local(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """Templates: a UTC time shown in the canteens' time zone."""
+    return value.astimezone(_settings().zone).strftime(fmt) if value else ""

@@ -1,0 +1,364 @@
+"""Spot-check records: checklist, findings, re-weighs against the ledger, photos, rectification and follow-up."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Mapping
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from canteen.assessment import audit
+from canteen.assessment.access import may_see_check, require
+from canteen.assessment.media import store_image
+from canteen.assessment.sheet import current_sheet_version, sheet_of
+from canteen.auth.models import User
+from canteen.auth.permissions import can_access_canteen
+from canteen.config import AppConfig
+from canteen.db import utcnow
+from canteen.errors import Conflict, InvalidInput, NotFound
+from canteen.ledger.models import WasteEntry
+from canteen.ledger.validation import (FieldErrors, check_day_allowed, clean_text, parse_day, parse_weight_g,
+                                       resolve_canteen, resolve_meal)
+from canteen.reference.models import Canteen, Meal, Stream
+from canteen.spotchecks.models import (CHECK_KINDS, SpotCheck, SpotCheckFinding, SpotCheckPhoto, SpotCheckReweigh,
+                                       SpotCheckSlot)
+from canteen.timeutil import local_today
+
+CHECKLIST_VALUES = ("ok", "finding", "n/a")
+MAX_FINDINGS = 20
+
+
+@dataclass(frozen=True)
+class ReweighRow:
+    """A re-weigh next to the ledger: difference in kg and %, flagged beyond the tolerance."""
+
+    stream: str
+    weighed_g: int
+    ledger_g: int | None
+    diff_g: int | None
+    diff_pct: float | None
+    beyond: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON shape."""
+        return {"stream": self.stream, "weighed_kg": self.weighed_g / 1000,
+                "ledger_kg": None if self.ledger_g is None else self.ledger_g / 1000,
+                "diff_kg": None if self.diff_g is None else self.diff_g / 1000, "diff_pct": self.diff_pct,
+                "beyond_tolerance": self.beyond}
+
+
+def ledger_grams(session: Session, canteen_id: int, day: date, meal_code: str, stream_code: str) -> int | None:
+    """What the ledger holds now for a canteen-day-meal-stream (None: nothing entered)."""
+    grams = session.scalar(
+        select(func.sum(WasteEntry.weight_g)).join(Meal, Meal.id == WasteEntry.meal_id)
+        .join(Stream, Stream.id == WasteEntry.stream_id)
+        .where(WasteEntry.canteen_id == canteen_id, WasteEntry.day == day, Meal.code == meal_code,
+               Stream.code == stream_code, WasteEntry.voided.is_(False)))
+    return None if grams is None else int(grams)
+
+
+def reweigh_comparison(session: Session, settings: AppConfig, check: SpotCheck) -> list[ReweighRow]:
+    """Each re-weigh of the check against the current ledger; a meal without a ledger weight is flagged too."""
+    tolerance = settings.assessment.spot_checks.reweigh_tolerance_pct
+    rows = []
+    for reweigh in check.reweighs:
+        ledger = ledger_grams(session, check.canteen_id, check.day, check.meal_code, reweigh.stream_code)
+        if ledger is None:
+            rows.append(ReweighRow(reweigh.stream_code, reweigh.weighed_g, None, None, None, True))
+            continue
+        diff = ledger - reweigh.weighed_g
+        pct = round(diff * 100 / reweigh.weighed_g, 1)
+        rows.append(ReweighRow(reweigh.stream_code, reweigh.weighed_g, ledger, diff, pct, abs(pct) > tolerance))
+    return rows
+
+
+def _parse_findings(session: Session, settings: AppConfig, raw: Any, day: date | None, errors: FieldErrors,
+                    sheet: Any) -> list[dict[str, Any]]:
+    if raw in (None, ""):
+        return []
+    if not isinstance(raw, list) or len(raw) > MAX_FINDINGS:
+        errors["findings"] = _("a list of at most %(n)s findings", n=MAX_FINDINGS)
+        return []
+    findings = []
+    default_days = settings.assessment.spot_checks.rectification_days
+    for index, item in enumerate(raw):
+        prefix = f"findings.{index}"
+        if not isinstance(item, Mapping):
+            errors[prefix] = _("expected an object")
+            continue
+        found = sheet.rule(item.get("rule")) if isinstance(item.get("rule"), str) else None
+        if found is None:
+            errors[f"{prefix}.rule"] = _("unknown rule")
+            continue
+        raw_count = item.get("count")
+        try:
+            count = 1 if raw_count in (None, "") else int(str(raw_count).strip())
+            if isinstance(raw_count, bool) or not 1 <= count <= 1000:
+                raise ValueError
+        except (TypeError, ValueError):
+            errors[f"{prefix}.count"] = _("from 1 to 1000")
+            continue
+        note = clean_text(item.get("note"), f"{prefix}.note", 1000, errors)
+        rectify_by = None
+        if item.get("rectify_by") not in (None, ""):
+            rectify_by = parse_day(item.get("rectify_by"), errors, f"{prefix}.rectify_by")
+            if rectify_by is not None and day is not None and rectify_by < day:
+                errors[f"{prefix}.rectify_by"] = _("before the check")
+        elif item.get("rectify") is True and day is not None:
+            rectify_by = day + timedelta(days=default_days)
+        findings.append({"item_code": found[0].code, "rule_code": found[1].code, "count": count, "note": note,
+                         "rectify_by": rectify_by})
+    return findings
+
+
+def _finding_rows(findings: list[dict[str, Any]], actor: User, moment: datetime) -> list[SpotCheckFinding]:
+    return [SpotCheckFinding(item_code=item["item_code"], rule_code=item["rule_code"], count=item["count"],
+                             note=item["note"], rectify_by=item["rectify_by"], created_by_id=actor.id,
+                             created_at=moment) for item in findings]
+
+
+def record_check(session: Session, settings: AppConfig, actor: User, data: Mapping[str, Any],
+                 now: datetime | None = None) -> SpotCheck:
+    """Store a check record with its checklist, re-weighs and findings; a follow-up may close rectifications."""
+    require(actor, "spotcheck.edit")
+    errors = FieldErrors()
+    canteen = resolve_canteen(session, data.get("canteen"), actor, errors)
+    day = parse_day(data.get("date"), errors)
+    if day is not None and canteen is not None:
+        check_day_allowed(day, canteen, settings, errors)
+    meal = resolve_meal(session, data.get("meal"), canteen, settings, errors)
+    kind = data.get("kind") or "drawn"
+    if kind not in CHECK_KINDS:
+        errors["kind"] = _("one of %(kinds)s", kinds=", ".join(CHECK_KINDS))
+    slot = None
+    if data.get("slot") not in (None, ""):
+        try:
+            slot = session.get(SpotCheckSlot, int(data["slot"]))
+        except (TypeError, ValueError):
+            slot = None
+        if slot is None or canteen is None or slot.draw.canteen_id != canteen.id:
+            errors["slot"] = _("not a drawn slot of this canteen")
+            slot = None
+        elif day is not None and meal is not None and (slot.day, slot.meal_code) != (day, meal.code):
+            errors["slot"] = _("the slot is %(day)s %(meal)s", day=slot.day.isoformat(), meal=slot.meal_code)
+    elif kind == "drawn":
+        errors["slot"] = _("a drawn check needs its slot")
+    sheet_version = current_sheet_version(session, settings)
+    sheet = sheet_of(sheet_version)
+    checklist: dict[str, str] = {}
+    raw_checklist = data.get("checklist") or {}
+    if not isinstance(raw_checklist, Mapping):
+        errors["checklist"] = _("expected an object of item code to ok, finding or n/a")
+    else:
+        for code, value in raw_checklist.items():
+            if sheet.item(code) is None:
+                errors[f"checklist.{code}"] = _("unknown item")
+            elif value not in CHECKLIST_VALUES:
+                errors[f"checklist.{code}"] = _("ok, finding or n/a")
+            else:
+                checklist[code] = value
+    summary = clean_text(data.get("summary"), "summary", 2000, errors)
+    reweighs: dict[str, int] = {}
+    raw_reweighs = data.get("reweighs") or []
+    if not isinstance(raw_reweighs, list):
+        errors["reweighs"] = _("expected a list")
+    else:
+        streams = {stream.code for stream in settings.streams}
+        for index, item in enumerate(raw_reweighs):
+            if not isinstance(item, Mapping) or item.get("stream") not in streams:
+                errors[f"reweighs.{index}.stream"] = _("unknown stream")
+                continue
+            if item["stream"] in reweighs:
+                errors[f"reweighs.{index}.stream"] = _("listed twice")
+                continue
+            grams = parse_weight_g(item.get("weight"), item.get("unit", "kg"), settings, errors,
+                                   f"reweighs.{index}.weight")
+            if grams is not None:
+                reweighs[item["stream"]] = grams
+    findings = _parse_findings(session, settings, data.get("findings"), day, errors, sheet)
+    closes: list[tuple[SpotCheckFinding, str]] = []
+    raw_closes = data.get("closes") or []
+    if raw_closes and kind != "follow_up":
+        errors["closes"] = _("only a follow-up check closes rectifications")
+    elif not isinstance(raw_closes, list):
+        errors["closes"] = _("expected a list")
+    else:
+        for index, item in enumerate(raw_closes):
+            finding_id = item.get("finding") if isinstance(item, Mapping) else item
+            try:
+                finding = session.get(SpotCheckFinding, int(finding_id))
+            except (TypeError, ValueError):
+                finding = None
+            if finding is None or canteen is None or finding.check.canteen_id != canteen.id:
+                errors[f"closes.{index}"] = _("not a finding of this canteen")
+            elif not finding.open:
+                errors[f"closes.{index}"] = _("no open rectification")
+            elif day is not None and finding.check.day > day:
+                errors[f"closes.{index}"] = _("found after this check")
+            else:
+                note = item.get("note", "") if isinstance(item, Mapping) else ""
+                closes.append((finding, clean_text(note, f"closes.{index}.note", 1000, errors)))
+    errors.raise_if_any(_("the check was not recorded"))
+    assert canteen is not None and day is not None and meal is not None
+    if slot is not None and session.scalar(select(SpotCheck.id).where(SpotCheck.slot_id == slot.id)) is not None:
+        raise Conflict(_("this slot is already recorded"), {"slot": _("already recorded")})
+    for finding in findings:
+        checklist[finding["item_code"]] = "finding"
+    moment = now or utcnow()
+    check = SpotCheck(canteen_id=canteen.id, day=day, meal_code=meal.code, kind=kind,
+                      slot_id=slot.id if slot else None, sheet_version_id=sheet_version.id,
+                      checklist=json.dumps(checklist, sort_keys=True), summary=summary, inspector_id=actor.id,
+                      created_at=moment)
+    check.reweighs = [SpotCheckReweigh(stream_code=code, weighed_g=grams) for code, grams in reweighs.items()]
+    check.findings = _finding_rows(findings, actor, moment)
+    session.add(check)
+    session.flush()
+    for finding, note in closes:
+        finding.closed_by_check_id, finding.closed_at, finding.close_note = check.id, moment, note
+        audit.record(session, "spot_check", finding.check_id, "rectification_closed", actor, now,
+                     finding=finding.id, follow_up=check.id, note=note)
+    audit.record(session, "spot_check", check.id, "recorded", actor, now, canteen=canteen.code, day=day,
+                 meal=meal.code, kind=kind, slot=check.slot_id, checklist=checklist,
+                 reweighs={code: grams for code, grams in reweighs.items()},
+                 findings=[{key: value for key, value in item.items()} for item in findings],
+                 closes=[finding.id for finding, _note in closes])
+    session.refresh(check)
+    return check
+
+
+def visible_check(session: Session, actor: User, check_id: object) -> SpotCheck:
+    """The check if the actor may see it, else NotFound."""
+    require(actor, "spotcheck.view")
+    try:
+        check = session.get(SpotCheck, int(check_id))  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        check = None
+    if check is None or not may_see_check(session, actor, check):
+        raise NotFound(_("no such spot check"))
+    return check
+
+
+def add_finding(session: Session, settings: AppConfig, actor: User, check_id: object, data: Mapping[str, Any],
+                now: datetime | None = None) -> SpotCheckFinding:
+    """Append a finding to a recorded check (records are never edited, only added to)."""
+    require(actor, "spotcheck.edit")
+    check = visible_check(session, actor, check_id)
+    errors = FieldErrors()
+    findings = _parse_findings(session, settings, [dict(data)], check.day, errors, sheet_of(
+        current_sheet_version(session, settings)))
+    if errors:
+        raise InvalidInput(_("the finding was not added"), {key.replace("findings.0.", ""): value
+                                                            for key, value in errors.items()})
+    moment = now or utcnow()
+    finding = _finding_rows(findings, actor, moment)[0]
+    finding.check_id = check.id
+    session.add(finding)
+    checklist = json.loads(check.checklist or "{}")
+    checklist[finding.item_code] = "finding"
+    check.checklist = json.dumps(checklist, sort_keys=True)
+    session.flush()
+    audit.record(session, "spot_check", check.id, "finding_added", actor, now, finding=finding.id,
+                 rule=finding.rule_code, count=finding.count, note=finding.note, rectify_by=finding.rectify_by)
+    return finding
+
+
+def add_photo(session: Session, actor: User, check_id: object, data: bytes, media_root: Path, caption: Any = "",
+              now: datetime | None = None) -> SpotCheckPhoto:
+    """Attach a JPEG or PNG photo to a check."""
+    require(actor, "spotcheck.edit")
+    check = visible_check(session, actor, check_id)
+    errors = FieldErrors()
+    text = clean_text(caption, "caption", 300, errors)
+    errors.raise_if_any()
+    name = store_image(media_root, "spotchecks", check.id, data)
+    photo = SpotCheckPhoto(check_id=check.id, filename=name, content_type="image/" + (
+        "png" if name.endswith(".png") else "jpeg"), size=len(data), caption=text, uploaded_by_id=actor.id,
+        uploaded_at=now or utcnow())
+    session.add(photo)
+    session.flush()
+    audit.record(session, "spot_check", check.id, "photo_added", actor, now, photo=photo.id, caption=text)
+    return photo
+
+
+def respond_to_check(session: Session, actor: User, check_id: object, response: Any, comment: Any,
+                     now: datetime | None = None) -> SpotCheck:
+    """The caterer signs the record or disputes it with a comment (once)."""
+    require(actor, "assessment.respond")
+    check = visible_check(session, actor, check_id)
+    errors = FieldErrors()
+    if response not in ("signed", "disputed"):
+        errors["response"] = _("signed or disputed")
+    text = clean_text(comment, "comment", 1000, errors, required=response == "disputed")
+    errors.raise_if_any()
+    if check.contractor_response is not None:
+        raise Conflict(_("already answered"), {"response": check.contractor_response})
+    check.contractor_response, check.contractor_comment = response, text
+    check.responded_by_id, check.responded_at = actor.id, now or utcnow()
+    session.flush()
+    audit.record(session, "spot_check", check.id, f"contractor_{response}", actor, now, comment=text)
+    return check
+
+
+def list_checks(session: Session, actor: User, canteen: Canteen, start: date, end: date) -> list[SpotCheck]:
+    """The checks of a canteen between two days that the actor may see."""
+    require(actor, "spotcheck.view")
+    if not can_access_canteen(actor, canteen):
+        return []
+    checks = session.scalars(select(SpotCheck).where(SpotCheck.canteen_id == canteen.id, SpotCheck.day >= start,
+                                                     SpotCheck.day <= end).order_by(SpotCheck.day, SpotCheck.id))
+    return [check for check in checks if may_see_check(session, actor, check)]
+
+
+def rectifications(session: Session, settings: AppConfig, actor: User, status: str = "open",
+                   now: datetime | None = None) -> list[SpotCheckFinding]:
+    """Findings that demand a fix: ``open``, ``overdue`` (open past the deadline), ``closed`` or ``all``."""
+    require(actor, "spotcheck.view")
+    query = select(SpotCheckFinding).where(SpotCheckFinding.rectify_by.is_not(None)).order_by(
+        SpotCheckFinding.rectify_by, SpotCheckFinding.id)
+    today = local_today(settings.zone, now)
+    if status in ("open", "overdue"):
+        query = query.where(SpotCheckFinding.closed_at.is_(None))
+    if status == "overdue":
+        query = query.where(SpotCheckFinding.rectify_by < today)
+    elif status == "closed":
+        query = query.where(SpotCheckFinding.closed_at.is_not(None))
+    elif status not in ("open", "all"):
+        raise InvalidInput(_("unknown status"), {"status": _("open, overdue, closed or all")})
+    return [finding for finding in session.scalars(query) if may_see_check(session, actor, finding.check)]
+
+
+def is_overdue(finding: SpotCheckFinding, settings: AppConfig, now: datetime | None = None) -> bool:
+    """True when an open rectification is past its deadline."""
+    return finding.open and finding.rectify_by is not None and finding.rectify_by < local_today(settings.zone, now)
+
+
+def finding_as_dict(finding: SpotCheckFinding, settings: AppConfig, sheet: Any) -> dict[str, Any]:
+    """The JSON shape of a finding."""
+    found = sheet.rule(finding.rule_code)
+    return {"id": finding.id, "check": finding.check_id, "item": finding.item_code, "rule": finding.rule_code,
+            "name_zh": found[1].name_zh if found else finding.rule_code,
+            "name_en": found[1].name_en if found else finding.rule_code,
+            "count": finding.count, "note": finding.note,
+            "rectify_by": finding.rectify_by.isoformat() if finding.rectify_by else None,
+            "closed_by_check": finding.closed_by_check_id,
+            "closed_at": finding.closed_at.isoformat() if finding.closed_at else None,
+            "overdue": is_overdue(finding, settings)}
+
+
+def check_as_dict(session: Session, settings: AppConfig, check: SpotCheck) -> dict[str, Any]:
+    """The JSON shape of a check record."""
+    sheet = sheet_of(check.sheet_version)
+    return {
+        "id": check.id, "canteen": check.canteen.code, "date": check.day.isoformat(), "meal": check.meal_code,
+        "kind": check.kind, "slot": check.slot_id, "inspector": check.inspector.username,
+        "created_at": check.created_at.isoformat(), "summary": check.summary,
+        "checklist": json.loads(check.checklist or "{}"),
+        "reweighs": [row.as_dict() for row in reweigh_comparison(session, settings, check)],
+        "findings": [finding_as_dict(finding, settings, sheet) for finding in check.findings],
+        "photos": len(check.photos),
+        "contractor_response": check.contractor_response, "contractor_comment": check.contractor_comment,
+    }

@@ -1,0 +1,1 @@
+"""Monthly charts and reports, the dashboard's figures and the scheduler process."""

@@ -1,0 +1,254 @@
+"""The content of a monthly report for one canteen or for all: figures, sentences, gaps and charts."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from canteen.config import AppConfig
+from canteen.ledger.summary import MonthLedger, month_ledger
+from canteen.ledger.wording import change_sentence
+from canteen.reference.models import Canteen
+from canteen.timeutil import add_months, local_today, month_end
+from reports import charts, sources
+from reports.charts import Chart
+from reports.data import MonthFigures, collect_months, combine, months_between, season_start, top_dishes
+from reports.labels import change_pct, kg_text, local_name, month_label
+
+MAX_LISTED_GAPS = 40
+
+
+@dataclass
+class CanteenLine:
+    """One canteen's row in the all-canteens table."""
+
+    code: str
+    name: str
+    total_g: int
+    mom_g: int | None
+    mom_pct: float | None
+    yoy_g: int | None
+    yoy_pct: float | None
+    plate_g_per_diner_meal: float | None
+    diner_meals: int
+    missing: int
+
+
+@dataclass
+class MonthlyReport:
+    """Everything the report template shows."""
+
+    month: date
+    target: str
+    title: str
+    canteens: list[Canteen]
+    total_g: int
+    other_g: int
+    by_stream: list[tuple[str, int]]
+    by_meal: list[tuple[str, int]]
+    diner_meals: int
+    plate_g: float | None
+    plate_last_year_g: float | None
+    plate_yoy_pct: float | None
+    target_plate_g: float
+    baseline_plate_g: float | None
+    headline: str
+    mom_line: str
+    yoy_line: str
+    gaps: list[str]
+    disposals: list[tuple[str, int]]
+    dishes: list[tuple[str, int]]
+    canteen_lines: list[CanteenLine]
+    score: float | None
+    score_grade: str | None
+    scores_available: bool
+    spot_checks: list[sources.SpotCheckLine] | None
+    rectifications: list[sources.RectificationLine] | None
+    offences: list[tuple[str, int]] | None
+    charts: list[Chart] = field(default_factory=list)
+
+    def figures(self) -> dict[str, Any]:
+        """The numbers behind the report and its charts (written beside it as figures.json)."""
+        return {"month": month_label(self.month), "target": self.target,
+                "total_kg": round(self.total_g / 1000, 3),
+                "plate_g_per_diner_meal": self.plate_g, "diner_meals": self.diner_meals,
+                "charts": {chart.name: chart.numbers for chart in self.charts}}
+
+
+def _sum_ledgers(ledgers: list[MonthLedger]) -> dict[str, Any]:
+    keys = ("total_g", "other_g", "diner_meals")
+    summed: dict[str, Any] = {key: sum(getattr(ledger, key) for ledger in ledgers) for key in keys}
+    summed["previous_g"] = sum(ledger.previous.total_g for ledger in ledgers)
+    # A sum over canteens compares with the month before only when the same canteens have entries in both.
+    summed["previous_has"] = any(ledger.previous.has_entries for ledger in ledgers) and all(
+        ledger.previous.has_entries == (ledger.total_g > 0) for ledger in ledgers)
+    summed["previous_missing"] = sum(ledger.previous.missing_slots for ledger in ledgers)
+    years = [ledger.last_year for ledger in ledgers if ledger.last_year is not None]
+    like = bool(years) and all((ledger.last_year is not None) == (ledger.total_g > 0) for ledger in ledgers)
+    summed["last_year_g"] = sum(item.total_g for item in years) if like else None
+    summed["last_year_missing"] = sum(item.missing_slots for item in years) if like else 0
+    summed["missing"] = [(ledger.canteen, day, meal) for ledger in ledgers for day, meal in ledger.missing]
+    for attribute in ("by_stream_g", "by_meal_g", "by_dish_g", "disposals_g"):
+        merged: dict[str, int] = {}
+        for ledger in ledgers:
+            for key, grams in getattr(ledger, attribute).items():
+                merged[key] = merged.get(key, 0) + grams
+        summed[attribute] = merged
+    return summed
+
+
+def _gaps(settings: AppConfig, month: date, summed: dict[str, Any], several: bool, today: date,
+          meal_names: dict[str, str]) -> list[str]:
+    gaps = []
+    if month_end(month) >= today:
+        gaps.append(_("The month is not over: the figures run up to %(day)s.", day=today.isoformat()))
+    missing = summed["missing"]
+    if missing:
+        gaps.append(_("%(n)s served meal(s) this month have no food-waste entry; the total is lower than the "
+                      "waste really produced.", n=len(missing)))
+        listed = [(f"{local_name(canteen)} " if several else "")
+                  + f"{day.isoformat()} {meal_names.get(meal, meal)}"
+                  for canteen, day, meal in missing[:MAX_LISTED_GAPS]]
+        more = len(missing) - len(listed)
+        gaps.append(_("Missing: %(list)s", list="; ".join(listed))
+                    + (" " + _("and %(n)s more", n=more) if more else ""))
+    if summed["total_g"] == 0 and not missing:
+        gaps.append(_("No food-waste entry was recorded this month."))
+    if summed["previous_missing"]:
+        gaps.append(_("The previous month has %(n)s meal(s) without entries, so the month-over-month change "
+                      "compares unlike months.", n=summed["previous_missing"]))
+    if not summed["previous_has"]:
+        gaps.append(_("The previous month has no entries (or not from the same canteens): there is no "
+                      "month-over-month change."))
+    if summed["last_year_g"] is None:
+        gaps.append(_("There are no entries for the same month last year (or not from the same canteens): "
+                      "there is no year-over-year change."))
+    elif summed["last_year_missing"]:
+        gaps.append(_("The same month last year has %(n)s meal(s) without entries.",
+                      n=summed["last_year_missing"]))
+    return gaps
+
+
+def build_monthly_report(session: Session, settings: AppConfig, month: date, canteen: Canteen | None,
+                         all_canteens: list[Canteen], now: datetime | None = None) -> MonthlyReport:
+    """Gather a canteen's (or, with ``canteen`` None, every canteen's) month and draw its charts."""
+    report_settings = settings.reports
+    canteens = [canteen] if canteen is not None else list(all_canteens)
+    several = canteen is None
+    today = local_today(settings.zone, now)
+    ids = [item.id for item in canteens]
+    stream_codes = [stream.code for stream in settings.streams]
+    meal_names = {meal.code: local_name(meal) for meal in settings.meals}
+    stream_names = {stream.code: local_name(stream) for stream in settings.streams}
+
+    ledgers = [month_ledger(session, settings, item, month, now) for item in canteens]
+    summed = _sum_ledgers(ledgers)
+
+    chart_first = add_months(month, 1 - report_settings.chart_months)
+    series_first = add_months(chart_first, -12)
+    per_canteen = collect_months(session, settings, canteens, series_first, month, now)
+    series = combine(per_canteen, months_between(series_first, month), stream_codes)
+    by_month = {figures.month: figures for figures in series}
+    shown = [by_month[item] for item in months_between(chart_first, month)]
+    before = by_month.get(add_months(chart_first, -1))
+    earlier: list[MonthFigures | None] = [by_month.get(add_months(item.month, -12)) for item in shown]
+
+    name = _("All canteens") if several else local_name(canteen)
+    previous_ok = summed["previous_has"]
+    mom_g = summed["total_g"] - summed["previous_g"] if previous_ok else None
+    mom_pct = change_pct(mom_g, summed["previous_g"]) if mom_g is not None else None
+    this_incomplete = bool(summed["missing"])
+    mom_line = change_sentence("mom", mom_g, mom_pct, this_incomplete or bool(summed["previous_missing"]))
+    yoy_g = summed["total_g"] - summed["last_year_g"] if summed["last_year_g"] is not None else None
+    yoy_pct = change_pct(yoy_g, summed["last_year_g"]) if yoy_g is not None else None
+    yoy_line = change_sentence("yoy", yoy_g, yoy_pct, this_incomplete or bool(summed["last_year_missing"]))
+    if mom_g is None:
+        headline = _("%(place)s, %(month)s: %(kg)s kg of food waste", place=name, month=month_label(month),
+                     kg=kg_text(summed["total_g"]))
+    else:
+        headline = _("%(place)s, %(month)s: %(kg)s kg of food waste, %(change)s", place=name,
+                     month=month_label(month), kg=kg_text(summed["total_g"]), change=mom_line)
+
+    this_month = by_month[month]
+    year_ago = by_month.get(add_months(month, -12))
+    plate_g = this_month.plate_g_per_diner_meal
+    plate_last = year_ago.plate_g_per_diner_meal if this_month.comparable(year_ago) else None
+    plate_yoy = change_pct(plate_g - plate_last, plate_last) if plate_g is not None and plate_last else None
+
+    scores = sources.caterer_scores(session, ids, [item.month for item in shown])
+    score = scores.get(month) if scores else None
+    season_first = season_start(settings, month)
+    season = settings.season_of(month.month)
+    month_dishes = top_dishes(session, ids, month, month_end(month), report_settings.top_dishes)
+    season_dishes = top_dishes(session, ids, season_first, month_end(month), report_settings.top_dishes)
+    offences = sources.offences_by_step(session, settings, ids, month)
+    bands = sources.score_bands(settings) or charts.default_bands()
+
+    report = MonthlyReport(
+        month=month, target="all" if several else canteen.code, title=name, canteens=canteens,
+        total_g=summed["total_g"], other_g=summed["other_g"],
+        by_stream=[(stream_names[code], summed["by_stream_g"].get(code, 0)) for code in stream_codes],
+        by_meal=[(meal_names.get(code, code), grams) for code, grams in summed["by_meal_g"].items()],
+        diner_meals=summed["diner_meals"], plate_g=plate_g, plate_last_year_g=plate_last,
+        plate_yoy_pct=plate_yoy,
+        target_plate_g=report_settings.target_plate_g, baseline_plate_g=report_settings.baseline_plate_g,
+        headline=headline, mom_line=mom_line, yoy_line=yoy_line,
+        gaps=_gaps(settings, month, summed, several, today, meal_names),
+        disposals=[(label, summed["disposals_g"].get(key, 0)) for key, label in
+                   (("food", _("food waste to hauler or composter")), ("grease", _("waste grease")))],
+        dishes=month_dishes,
+        canteen_lines=[_canteen_line(ledger) for ledger in ledgers]
+        if several else [],
+        score=score, score_grade=charts.band_of(score, bands) if score is not None else None,
+        scores_available=scores is not None,
+        spot_checks=sources.spot_checks(session, ids, month),
+        rectifications=sources.rectifications(session, ids, month),
+        offences=_offence_rows(offences))
+    if scores is None:
+        report.gaps.append(_("The caterer's assessment is not recorded in this system: no score is shown."))
+    elif score is None:
+        report.gaps.append(_("No assessment of the caterer is recorded for this month."))
+
+    season_name = local_name(season) if season else month_label(month)
+    report.charts = [
+        charts.monthly_totals_chart(shown, before,
+                                    _("Food waste by month (kg) and the month-over-month change")),
+        charts.plate_per_diner_chart(
+            shown, earlier, report_settings.target_plate_g, report_settings.baseline_plate_g,
+            _("Plate waste per diner-meal (g), the same month last year and the target")),
+        charts.streams_chart(shown, [(code, stream_names[code]) for code in stream_codes],
+                             _("Waste by stream and month (kg)")),
+        charts.meals_chart(shown, [(meal.code, meal_names[meal.code]) for meal in settings.meals],
+                           _("Food waste by meal and month (kg)")),
+        charts.dishes_chart(month_dishes, season_dishes,
+                            _("This month (%(month)s)", month=month_label(month)),
+                            _("This season (%(season)s, from %(first)s)", season=season_name,
+                              first=month_label(season_first)),
+                            _("Dishes with the most leftovers (kg)")),
+        charts.score_chart([item.month for item in shown], scores, _("The caterer's monthly score"), bands),
+        charts.dumps_chart(shown, _("Dumps confirmed by a reviewer per month")),
+        charts.disposals_chart(shown, _("Ledger and disposals by month (kg)")),
+    ]
+    return report
+
+
+def _canteen_line(ledger: MonthLedger) -> CanteenLine:
+    has_previous = ledger.previous.has_entries
+    return CanteenLine(
+        code=ledger.canteen.code, name=local_name(ledger.canteen), total_g=ledger.total_g,
+        mom_g=ledger.mom_change_g if has_previous else None,
+        mom_pct=ledger.mom_change_pct if has_previous else None,
+        yoy_g=ledger.yoy_change_g, yoy_pct=ledger.yoy_change_pct,
+        plate_g_per_diner_meal=ledger.plate_g_per_diner_meal, diner_meals=ledger.diner_meals,
+        missing=len(ledger.missing))
+
+
+def _offence_rows(counts: dict[str, int] | None) -> list[tuple[str, int]] | None:
+    if counts is None:
+        return None
+    names = {"offences": _("confirmed offences"), "warning": _("verbal warning"),
+             "exposure": _("public exposure"), "referral": _("referral to the discipline office")}
+    return [(names.get(step, step), count) for step, count in counts.items()]

@@ -1,0 +1,183 @@
+"""The scheduler process: APScheduler 3 in the foreground, every run recorded, missed runs caught up once.
+
+APScheduler keeps its jobs in memory; what ran is in the JobRun table. At start-up each job's last due time
+(from its cron trigger) is compared with the runs recorded since: a due time that passed with no finished run
+after it, while the scheduler had been started before, is run once now.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import traceback
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from flask import Flask
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from canteen.config import AppConfig
+from canteen.db import utcnow
+from canteen.extensions import db
+from reports.jobs import JobContext, JobOutcome, JobSpec, all_jobs
+from reports.models import JobRun, SchedulerStart
+
+log = logging.getLogger(__name__)
+
+# Runs that count as "the due time was served"; an interrupted run does not.
+FINISHED = ("ok", "skipped", "failed")
+LOOKBACK = timedelta(days=400)
+
+
+def job_by_id(job_id: str, jobs: list[JobSpec] | None = None) -> JobSpec | None:
+    """The job with this id."""
+    return next((job for job in (jobs if jobs is not None else all_jobs()) if job.id == job_id), None)
+
+
+def next_run_times(settings: AppConfig, now: datetime | None = None,
+                   jobs: list[JobSpec] | None = None) -> dict[str, datetime | None]:
+    """Each job's next fire time after ``now``, in the configured zone."""
+    now = (now or utcnow()).astimezone(settings.zone)
+    return {job.id: job.trigger(settings).get_next_fire_time(None, now)
+            for job in (jobs if jobs is not None else all_jobs())}
+
+
+def last_due(trigger: CronTrigger, now: datetime, since: datetime) -> datetime | None:
+    """The trigger's latest fire time in (``since``, ``now``], or None."""
+    start = max(since, now - LOOKBACK)
+    fire = trigger.get_next_fire_time(None, start)
+    latest = None
+    while fire is not None and fire <= now:
+        if fire > since:
+            latest = fire
+        fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
+    return latest
+
+
+def first_start(session: Session) -> datetime | None:
+    """When the scheduler was first started on this database."""
+    return session.scalar(select(func.min(SchedulerStart.started_at)))
+
+
+def missed_jobs(session: Session, settings: AppConfig, now: datetime,
+                jobs: list[JobSpec] | None = None) -> list[tuple[JobSpec, datetime]]:
+    """The jobs whose last due time passed without a finished run since, with that due time."""
+    since = first_start(session)
+    if since is None:
+        return []
+    missed = []
+    for job in jobs if jobs is not None else all_jobs():
+        due = last_due(job.trigger(settings), now.astimezone(settings.zone), since)
+        if due is None:
+            continue
+        served = session.scalar(select(func.count()).select_from(JobRun).where(
+            JobRun.job_id == job.id, JobRun.started_at >= due, JobRun.status.in_(FINISHED)))
+        if not served:
+            missed.append((job, due))
+    return missed
+
+
+def run_job(app: Flask, job: JobSpec, due: datetime | None, trigger: str,
+            now: datetime | None = None) -> JobRun:
+    """Run one job in an app context and record the run with its result (or its error)."""
+    settings: AppConfig = app.config["SETTINGS"]
+    with app.app_context():
+        session = db.session
+        started = now or utcnow()
+        run = JobRun(job_id=job.id, scheduled_for=due, trigger=trigger, status="running", started_at=started)
+        session.add(run)
+        session.commit()  # visible as running while it works
+        run_id = run.id
+        try:
+            context = JobContext(app=app, due=(due or started).astimezone(settings.zone), now=started,
+                                 run_id=run_id)
+            outcome = job.run(context)
+        except Exception as exc:  # noqa: BLE001 - a job's failure is its recorded result
+            session.rollback()
+            log.exception("job %s failed", job.id)
+            outcome = JobOutcome("failed", f"{type(exc).__name__}: {exc}")
+            error: str | None = traceback.format_exc()
+        else:
+            error = None
+        run = session.get(JobRun, run_id)
+        run.status, run.result, run.error, run.finished_at = outcome.status, outcome.result, error, utcnow()
+        session.commit()
+        log.info("job %s (%s) %s: %s", job.id, trigger, outcome.status, outcome.result)
+        session.expunge(run)
+        return run
+
+
+def record_start(app: Flask) -> None:
+    """Note this start, and mark runs left 'running' by a previous process as interrupted."""
+    with app.app_context():
+        session = db.session
+        session.execute(update(JobRun).where(JobRun.status == "running")
+                        .values(status="interrupted", finished_at=utcnow(),
+                                error="the scheduler stopped while this job was running"))
+        session.add(SchedulerStart(host=socket.gethostname()[:255], pid=os.getpid()))
+        session.commit()
+
+
+def catch_up(app: Flask, now: datetime | None = None, jobs: list[JobSpec] | None = None) -> list[JobRun]:
+    """Run once each job whose last due time was missed while the scheduler was down."""
+    settings: AppConfig = app.config["SETTINGS"]
+    with app.app_context():
+        missed = missed_jobs(db.session, settings, now or utcnow(), jobs)
+    runs = []
+    for job, due in missed:
+        log.info("job %s missed its run at %s; running it now", job.id, due.isoformat())
+        runs.append(run_job(app, job, due, "catch-up"))
+    return runs
+
+
+def _scheduled(app: Flask, job: JobSpec) -> None:
+    settings: AppConfig = app.config["SETTINGS"]
+    now = utcnow()
+    # APScheduler does not hand over the fire time; it is the trigger's latest one (within the grace time).
+    due = last_due(job.trigger(settings), now.astimezone(settings.zone), now - timedelta(days=32))
+    run_job(app, job, due, "schedule")
+
+
+def build_scheduler(app: Flask, jobs: list[JobSpec] | None = None) -> BlockingScheduler:
+    """A BlockingScheduler in the configured zone with every job: fixed ids, coalesced, one at a time."""
+    settings: AppConfig = app.config["SETTINGS"]
+    grace = settings.reports.scheduler.misfire_grace_minutes * 60
+    defaults = {"coalesce": True, "max_instances": 1, "misfire_grace_time": grace}
+    scheduler = BlockingScheduler(timezone=settings.zone, executors={"default": ThreadPoolExecutor(2)},
+                                  job_defaults=defaults)
+    for job in jobs if jobs is not None else all_jobs():
+        scheduler.add_job(_scheduled, trigger=job.trigger(settings), args=[app, job], id=job.id,
+                          name=job.description, replace_existing=True, **defaults)
+    return scheduler
+
+
+def prepare(app: Flask) -> BlockingScheduler:
+    """Record the start, catch up on missed runs (unless configured off) and build the scheduler."""
+    settings: AppConfig = app.config["SETTINGS"]
+    record_start(app)
+    if settings.reports.scheduler.catch_up:
+        catch_up(app)
+    return build_scheduler(app)
+
+
+def run_forever(app: Flask) -> None:
+    """Prepare, then run the schedule in the foreground until SIGTERM or Ctrl-C."""
+    scheduler = prepare(app)
+
+    def _stop(_signum: int, _frame: Any) -> None:
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, _stop)
+    now = datetime.now(timezone.utc)
+    for job in scheduler.get_jobs():
+        log.info("job %s: next run %s", job.id, job.trigger.get_next_fire_time(None, now))
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    log.info("scheduler stopped")

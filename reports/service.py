@@ -1,0 +1,67 @@
+"""Producing monthly reports and recording each production as a ReportRun."""
+from __future__ import annotations
+
+import logging
+import traceback
+from datetime import date, datetime
+from pathlib import Path
+
+from flask_babel import force_locale
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from canteen.config import AppConfig
+from canteen.db import utcnow
+from canteen.reference.models import Canteen
+from canteen.timeutil import month_end
+from reports.models import ReportRun
+from reports.monthly import build_monthly_report
+from reports.render import write_report_files
+from reports.storage import folder_files, report_dir, staged_folder
+
+log = logging.getLogger(__name__)
+
+
+def report_canteens(session: Session, month: date) -> list[Canteen]:
+    """The active canteens that were open at some point of ``month``."""
+    return list(session.scalars(select(Canteen).where(Canteen.active.is_(True),
+                                                      Canteen.opened_on <= month_end(month))
+                                .order_by(Canteen.id)))
+
+
+def produce_report(session: Session, settings: AppConfig, month: date, canteen: Canteen | None, root: Path, *,
+                   trigger: str, stored: bool = True, now: datetime | None = None,
+                   locale: str | None = None) -> ReportRun:
+    """Write one monthly report folder atomically under ``root`` and add its ReportRun (flushed).
+
+    A failure is recorded on the run, not raised: the session is rolled back first (the work only read),
+    and the folder of the last good run stays as it was.
+    """
+    target = "all" if canteen is None else canteen.code
+    final = report_dir(root, month, target)
+    started = utcnow()
+    canteen_id = None if canteen is None else canteen.id
+    try:
+        with force_locale(locale or settings.default_locale):
+            canteens = report_canteens(session, month)
+            report = build_monthly_report(session, settings, month, canteen, canteens, now)
+            with staged_folder(final) as staging:
+                write_report_files(report, staging)
+                files = folder_files(staging)
+        status, error = "ok", None
+    except Exception as exc:  # noqa: BLE001 - any failure becomes the run's recorded error
+        session.rollback()
+        log.exception("report %s %s failed", month.strftime("%Y-%m"), target)
+        files, status = [], "failed"
+        error = f"{type(exc).__name__}: {exc}\n" + "".join(traceback.format_exc(limit=-3))
+    run = ReportRun(month=month, canteen_id=canteen_id, target=target, directory=str(final), stored=stored,
+                    files=files, trigger=trigger, status=status, error=error, started_at=started,
+                    finished_at=utcnow())
+    session.add(run)
+    session.flush()
+    return run
+
+
+def report_targets(session: Session, month: date, each: bool) -> list[Canteen | None]:
+    """None for the all-canteens report, then (with ``each``) every canteen open that month."""
+    return [None] + (report_canteens(session, month) if each else [])
