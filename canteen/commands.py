@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Callable, TypeVar
 
 import click
 from flask import Flask, current_app
@@ -11,10 +12,13 @@ from flask_babel import force_locale
 from canteen import migrate
 from canteen.auth.models import User
 from canteen.auth.services import create_token, create_user
+from canteen.config import AppConfig
 from canteen.errors import ServiceError
 from canteen.extensions import db
 from canteen.reference.services import canteen_by_code, sync_reference_data
 from canteen.timeutil import parse_month
+
+T = TypeVar("T")
 
 
 def _fail(error: ServiceError) -> None:
@@ -34,6 +38,28 @@ def _system_user() -> User:
         user = create_user(db.session, "system", "admin", secrets.token_urlsafe(24), display_name="CLI")
         user.active = False  # cannot log in; it only signs CLI imports
     return user
+
+
+def run_import(lang: str | None, do_import: Callable[[AppConfig, User], T]) -> T:
+    """Run an all-or-nothing file import as the CLI user; print the row-by-row problems and exit 1 on failure."""
+    from canteen.ledger.importer import ImportFailed
+
+    settings = current_app.config["SETTINGS"]
+    ensure_schema_current()
+    try:
+        # There is no request to choose a language from, so the messages need one set here.
+        with force_locale(lang or settings.default_locale):
+            result = do_import(settings, _system_user())
+    except ImportFailed as failed:
+        db.session.rollback()
+        click.echo(f"error: nothing imported; {len(failed.problems)} problem(s):", err=True)
+        for problem in failed.problems:
+            click.echo(f"  row {problem.row}: {problem.field}: {problem.message}", err=True)
+        sys.exit(1)
+    except ServiceError as error:
+        _fail(error)
+    db.session.commit()
+    return result
 
 
 def ensure_schema_current() -> None:
@@ -120,24 +146,10 @@ def register_commands(app: Flask) -> None:
                   help="language of the problem messages")
     def import_ledger(path: Path, lang: str | None) -> None:
         """Import historical ledger rows from .xlsx or .csv: all rows or none."""
-        from canteen.ledger.importer import ImportFailed, import_ledger_file
+        from canteen.ledger.importer import import_ledger_file
 
-        settings = current_app.config["SETTINGS"]
-        ensure_schema_current()
-        try:
-            # There is no request to choose a language from, so the messages need one set here.
-            with force_locale(lang or settings.default_locale):
-                result = import_ledger_file(db.session, settings, _system_user(), path.name,
-                                            path.read_bytes())
-        except ImportFailed as failed:
-            db.session.rollback()
-            click.echo(f"error: nothing imported; {len(failed.problems)} problem(s):", err=True)
-            for problem in failed.problems:
-                click.echo(f"  row {problem.row}: {problem.field}: {problem.message}", err=True)
-            sys.exit(1)
-        except ServiceError as error:
-            _fail(error)
-        db.session.commit()
+        result = run_import(lang, lambda settings, actor: import_ledger_file(
+            db.session, settings, actor, path.name, path.read_bytes()))
         click.echo(f"imported {result.entries} entries and {result.diner_counts} diner counts"
                    f" ({result.skipped} rows already imported)")
 

@@ -17,17 +17,15 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 import canteen.models  # noqa: F401  (complete metadata)
-from canteen import create_app, migrate
+from canteen import migrate
 from canteen.auth.models import User
 from canteen.auth.services import create_token, create_user
 from canteen.config import AppConfig, load_config
 from canteen.db import Base, make_engine
 from canteen.extensions import db
-from canteen.reference.services import sync_reference_data
-from tests.support import PG_SCHEMA, connect_postgres_or_skip, drop_schema, pg_url
+from tests.support import FAST_HASH, PG_SCHEMA, built_app, connect_postgres_or_skip, drop_schema, pg_url
 
 ROOT = Path(__file__).resolve().parent.parent
-FAST_HASH = "pbkdf2:sha256:1000"  # real hashing, cheap enough for hundreds of test users
 @pytest.fixture(scope="session")
 def settings() -> AppConfig:
     """The project's own config.yaml, validated."""
@@ -68,16 +66,8 @@ def database_url(backend: str, tmp_path: Path) -> str:
 @pytest.fixture
 def app(database_url: str, tmp_path: Path, settings: AppConfig) -> Iterator[Flask]:
     """An app on a fresh database with the config's reference data; CSRF off (one test turns it on)."""
-    app = create_app({
-        "TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": database_url, "SETTINGS": settings,
-        "INSTANCE_PATH": str(tmp_path / "instance"), "PASSWORD_HASH_METHOD": FAST_HASH,
-        "WTF_CSRF_ENABLED": False,
-    })
-    with app.app_context():
-        sync_reference_data(db.session, settings)
-        db.session.commit()
-    yield app
-    app.extensions["canteen_db"].engine.dispose()
+    with built_app(database_url, tmp_path, settings, csrf=False) as app:
+        yield app
 
 
 @pytest.fixture

@@ -1,16 +1,13 @@
 """CLI commands of the review and ladder feature: ``canteen import-diners FILE`` and ``canteen retention``."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask_babel import force_locale
 
 from canteen.camera_events.storage import media_root
 from canteen.db import utcnow
-from canteen.errors import ServiceError
 from canteen.extensions import db
 
 
@@ -23,25 +20,11 @@ def register_cli(app: Flask) -> None:
                   help="language of the problem messages")
     def import_diners(path: Path, lang: str | None) -> None:
         """Import diners from the meal-card system's .xlsx or .csv export: all rows or none."""
-        from canteen.commands import _fail, _system_user, ensure_schema_current
+        from canteen.commands import run_import
         from canteen.diners.importer import import_diners_file
-        from canteen.ledger.importer import ImportFailed
 
-        settings = current_app.config["SETTINGS"]
-        ensure_schema_current()
-        try:
-            with force_locale(lang or settings.default_locale):
-                result = import_diners_file(db.session, settings, _system_user(), path.name,
-                                            path.read_bytes())
-        except ImportFailed as failed:
-            db.session.rollback()
-            click.echo(f"error: nothing imported; {len(failed.problems)} problem(s):", err=True)
-            for problem in failed.problems:
-                click.echo(f"  row {problem.row}: {problem.field}: {problem.message}", err=True)
-            sys.exit(1)
-        except ServiceError as error:
-            _fail(error)
-        db.session.commit()
+        result = run_import(lang, lambda settings, actor: import_diners_file(
+            db.session, settings, actor, path.name, path.read_bytes()))
         click.echo(f"imported diners: {result.created} new, {result.updated} changed, "
                    f"{result.unchanged} unchanged")
 

@@ -11,16 +11,13 @@ from flask import Flask
 from playwright.sync_api import Browser, Page, sync_playwright
 from werkzeug.serving import make_server
 
-from canteen import create_app
 from canteen.auth.models import User
 from canteen.config import AppConfig
-from canteen.extensions import db
-from canteen.reference.services import sync_reference_data
+from tests.support import built_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-FAST_HASH = "pbkdf2:sha256:1000"
 PASSWORD = "password123"
 TIMEOUT_MS = 15_000
 
@@ -28,16 +25,8 @@ TIMEOUT_MS = 15_000
 @pytest.fixture
 def app(database_url: str, tmp_path: Path, settings: AppConfig) -> Iterator[Flask]:
     """The test app of tests/conftest.py, but with CSRF protection on, as the browser meets it in production."""
-    app = create_app({
-        "TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": database_url, "SETTINGS": settings,
-        "INSTANCE_PATH": str(tmp_path / "instance"), "PASSWORD_HASH_METHOD": FAST_HASH,
-        "WTF_CSRF_ENABLED": True,
-    })
-    with app.app_context():
-        sync_reference_data(db.session, settings)
-        db.session.commit()
-    yield app
-    app.extensions["canteen_db"].engine.dispose()
+    with built_app(database_url, tmp_path, settings, csrf=True) as app:
+        yield app
 
 
 @pytest.fixture

@@ -10,11 +10,8 @@ import pytest
 from flask import Flask
 
 from camera.config import CameraSettings
-from canteen import create_app
 from canteen.config import AppConfig
-from canteen.extensions import db
-from canteen.reference.services import sync_reference_data
-from tests.conftest import FAST_HASH
+from tests.support import built_app
 
 
 @pytest.fixture
@@ -28,15 +25,8 @@ def camera_settings(settings: AppConfig) -> AppConfig:
 @pytest.fixture
 def app(database_url: str, tmp_path: Path, camera_settings: AppConfig) -> Iterator[Flask]:
     """The test app with cameras configured."""
-    app = create_app({
-        "TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": database_url, "SETTINGS": camera_settings,
-        "INSTANCE_PATH": str(tmp_path / "instance"), "PASSWORD_HASH_METHOD": FAST_HASH, "WTF_CSRF_ENABLED": False,
-    })
-    with app.app_context():
-        sync_reference_data(db.session, camera_settings)
-        db.session.commit()
-    yield app
-    app.extensions["canteen_db"].engine.dispose()
+    with built_app(database_url, tmp_path, camera_settings, csrf=False) as app:
+        yield app
 
 
 def jpeg_bytes(shade: int = 120) -> bytes:

@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
 from werkzeug.test import TestResponse
 
-from canteen import create_app
 from canteen.auth.models import ApiToken, LoginFailure, User
 from canteen.auth.services import create_user, login_locked_for
 from canteen.auth.web import PUBLIC_BLUEPRINTS
@@ -22,11 +21,10 @@ from canteen.config import AppConfig
 from canteen.db import utcnow
 from canteen.extensions import db
 from canteen.ledger.models import DinerCount, Disposal, WasteEntry
-from canteen.reference.services import sync_reference_data
 from canteen.timeutil import local_today
+from tests.support import FAST_HASH, built_app
 from tests.web.helpers import csrf_token_from
 
-FAST_HASH = "pbkdf2:sha256:1000"
 PASSWORD = "password123"
 
 
@@ -221,19 +219,13 @@ def test_wait_doubles_with_each_failure_past_the_limit(session: Session, setting
 
 @pytest.fixture
 def csrf_app(database_url: str, tmp_path: Path, settings: AppConfig) -> Iterator[Flask]:
-    """The test app with CSRF protection on, as in production."""
-    app = create_app({
-        "TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": database_url, "SETTINGS": settings,
-        "INSTANCE_PATH": str(tmp_path / "instance"), "PASSWORD_HASH_METHOD": FAST_HASH,
-        "WTF_CSRF_ENABLED": True,
-    })
-    with app.app_context():
-        sync_reference_data(db.session, settings)
-        create_user(db.session, "boss", "admin", PASSWORD, hash_method=FAST_HASH)
-        create_user(db.session, "other", "manager", PASSWORD, hash_method=FAST_HASH)
-        db.session.commit()
-    yield app
-    app.extensions["canteen_db"].engine.dispose()
+    """The test app with CSRF protection on, as in production, with an admin and a manager."""
+    with built_app(database_url, tmp_path, settings, csrf=True) as app:
+        with app.app_context():
+            create_user(db.session, "boss", "admin", PASSWORD, hash_method=FAST_HASH)
+            create_user(db.session, "other", "manager", PASSWORD, hash_method=FAST_HASH)
+            db.session.commit()
+        yield app
 
 
 def _stored(app: Flask) -> dict[str, object]:
