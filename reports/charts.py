@@ -1,7 +1,7 @@
 """The report charts: each function draws one matplotlib Figure (never pyplot) and returns its numbers.
 
 Every series differs by hatching, marker or line style as well as by shade, so the charts stay readable when
-printed in black and white. Labels use the CJK font set up in :mod:`reports.fonts`.
+printed in black and white. Every figure comes from :func:`reports.plotting.new_figure`, which registers the CJK font.
 """
 from __future__ import annotations
 
@@ -12,12 +12,11 @@ from typing import Any, Sequence
 
 from flask_babel import gettext as _
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from reports.data import MonthFigures
-from reports.fonts import setup_fonts
+from reports.plotting import new_figure
 from reports.labels import change_pct, kg_text, month_label, pct_text, signed_kg
 
 WIDE = (10.0, 4.4)
@@ -53,10 +52,7 @@ class Chart:
 
 
 def _figure(size: tuple[float, float] = WIDE) -> Figure:
-    setup_fonts()
-    figure = Figure(figsize=size, layout="constrained")
-    FigureCanvasAgg(figure)
-    return figure
+    return new_figure(size)
 
 
 def _no_data(axes: Axes, text: str | None = None) -> None:

@@ -3,34 +3,29 @@ from __future__ import annotations
 
 from io import BytesIO
 
-import matplotlib
-from matplotlib.figure import Figure
-
 from canteen.assessment.summary import YearSummary
-
-FONTS = {"font.family": "sans-serif", "font.sans-serif": ["Noto Sans CJK SC", "DejaVu Sans"],
-         "axes.unicode_minus": False}
+from reports.plotting import new_figure
 
 
 def trend_png(summary: YearSummary, labels: dict[str, str], names: dict[int, str]) -> bytes:
     """A PNG with two panels: each canteen's monthly score, and its plate waste per diner-meal."""
-    with matplotlib.rc_context(FONTS):
-        figure = Figure(figsize=(8, 4.4), dpi=110, layout="constrained")
-        score_axes, waste_axes = figure.subplots(1, 2)
-        months = list(range(1, 13))
-        for canteen in summary.canteens:
-            rows = summary.rows_of(canteen)
-            score_axes.plot(months, [float(row.total) if row.total is not None else None for row in rows],
-                            marker="o", label=names[canteen.id])
-            waste_axes.plot(months, [row.plate_g for row in rows], marker="s", label=names[canteen.id])
-        score_axes.set_title(labels["score"])
-        score_axes.set_ylim(0, 105)
-        waste_axes.set_title(labels["plate"])
-        for axes in (score_axes, waste_axes):
-            axes.set_xticks(months)
-            axes.set_xlabel(labels["month"])
-            axes.grid(alpha=0.3)
-            axes.legend(fontsize=8)
-        buffer = BytesIO()
-        figure.savefig(buffer, format="png")
+    # The one figure factory registers the CJK font file, whatever matplotlib's cache says.
+    figure = new_figure((8, 4.4), dpi=110)
+    score_axes, waste_axes = figure.subplots(1, 2)
+    months = list(range(1, 13))
+    for canteen in summary.canteens:
+        rows = summary.rows_of(canteen)
+        score_axes.plot(months, [float(row.total) if row.total is not None else None for row in rows],
+                        marker="o", label=names[canteen.id])
+        waste_axes.plot(months, [row.plate_g for row in rows], marker="s", label=names[canteen.id])
+    score_axes.set_title(labels["score"])
+    score_axes.set_ylim(0, 105)
+    waste_axes.set_title(labels["plate"])
+    for axes in (score_axes, waste_axes):
+        axes.set_xticks(months)
+        axes.set_xlabel(labels["month"])
+        axes.grid(alpha=0.3)
+        axes.legend(fontsize=8)
+    buffer = BytesIO()
+    figure.savefig(buffer, format="png")
     return buffer.getvalue()

@@ -25,7 +25,7 @@ from canteen.ledger.wording import change_sentence
 from canteen.reference.models import Canteen
 from reports import charts, service
 from reports.data import collect_months, combine, months_between
-from reports.fonts import CJK_FAMILY, setup_fonts
+from reports.plotting import CJK_FAMILY, setup_fonts
 from reports.models import ReportRun
 from reports.monthly import build_monthly_report
 from reports.render import render_html
