@@ -186,51 +186,48 @@ def _parse_decimal(value: Any, errors: FieldErrors, field: str) -> Decimal | Non
     return number
 
 
-def add_line(session: Session, settings: AppConfig, actor: User, assessment_id: object, data: Mapping[str, Any],
-             photo: bytes | None = None, media_root: Path | None = None, now: datetime | None = None,
-             proposal_key: str | None = None) -> AssessmentLine:
-    """Apply a deduction by rule (or a veto or bonus) with its evidence; refused once the month is submitted."""
-    assessment = load_for_edit(session, actor, assessment_id)
-    sheet = sheet_for(assessment)
-    errors = FieldErrors()
-    code = data.get("rule")
-    target = resolve_code(sheet, code) if isinstance(code, str) else None
-    if target is None:
-        errors["rule"] = _("unknown rule in sheet version %(number)s", number=assessment.sheet_version.number)
-    count = parse_count(data.get("count"), errors)
-    excess = _parse_decimal(data.get("excess_pct"), errors, "excess_pct")
-    points = _parse_decimal(data.get("points"), errors, "points")
-    note = clean_text(data.get("note"), "note", 1000, errors)
-    reference = clean_text(data.get("reference"), "reference", 300, errors)
-    if target is not None:
-        if target.per == "step5pct" and excess is not None:
-            steps = steps_for(float(excess))
-            if steps == 0:
-                errors["excess_pct"] = _("less than one 5-percent step over the baseline: nothing to deduct")
-            elif count is not None and count != steps:
-                errors["count"] = _("%(pct)s %% over the baseline is %(steps)s steps", pct=excess, steps=steps)
-            count = steps
-        elif excess is not None:
-            errors["excess_pct"] = _("only for rules counted per 5-percent step")
-        if target.kind == "veto" and count not in (None, 1):
-            errors["count"] = _("a veto applies once")
-        if points is not None:
-            if target.kind == "veto":
-                errors["points"] = _("a veto has no points: the month scores 0")
-            elif points <= 0 or points != points.quantize(Decimal("0.01")):
-                errors["points"] = _("more than 0, at most two decimals")
-            elif target.kind == "deduction":
-                item = sheet.item(target.item_code or "")
-                assert item is not None
-                if points > dec(item.max_points):
-                    errors["points"] = _("more than the item's %(max)s points", max=points_text(item.max_points))
-            elif points > dec(sheet.bonus_cap):
-                errors["points"] = _("more than the bonus cap of %(cap)s points", cap=points_text(sheet.bonus_cap))
+def _check_count_and_excess(target: Any, count: int | None, excess: Decimal | None,
+                            errors: FieldErrors) -> int | None:
+    """The count the rule applies with: per-5-percent rules derive it from the excess, so the two cannot disagree."""
+    if target.per == "step5pct" and excess is not None:
+        steps = steps_for(float(excess))
+        if steps == 0:
+            errors["excess_pct"] = _("less than one 5-percent step over the baseline: nothing to deduct")
+        elif count is not None and count != steps:
+            errors["count"] = _("%(pct)s %% over the baseline is %(steps)s steps", pct=excess, steps=steps)
+        count = steps
+    elif excess is not None:
+        errors["excess_pct"] = _("only for rules counted per 5-percent step")
+    if target.kind == "veto" and count not in (None, 1):
+        errors["count"] = _("a veto applies once")
+    return count
+
+
+def _check_points(sheet: Any, target: Any, points: Decimal | None, errors: FieldErrors) -> None:
+    """An assessor's own points: never on a veto, never more than the item (or the bonus cap) allows."""
+    if points is None:
+        return
+    if target.kind == "veto":
+        errors["points"] = _("a veto has no points: the month scores 0")
+    elif points <= 0 or points != points.quantize(Decimal("0.01")):
+        errors["points"] = _("more than 0, at most two decimals")
+    elif target.kind == "deduction":
+        item = sheet.item(target.item_code or "")
+        assert item is not None
+        if points > dec(item.max_points):
+            errors["points"] = _("more than the item's %(max)s points", max=points_text(item.max_points))
+    elif points > dec(sheet.bonus_cap):
+        errors["points"] = _("more than the bonus cap of %(cap)s points", cap=points_text(sheet.bonus_cap))
+
+
+def _parse_evidence(session: Session, assessment: Assessment, data: Mapping[str, Any],
+                    errors: FieldErrors) -> tuple[SpotCheck | None, date | None]:
+    """The spot check and ledger day cited as evidence; both must belong to the assessed canteen and month."""
     spot_check = None
     if data.get("spot_check") not in (None, ""):
         try:
             spot_check = session.get(SpotCheck, int(data["spot_check"]))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             spot_check = None
         if spot_check is None or spot_check.canteen_id != assessment.canteen_id \
                 or month_start(spot_check.day) != assessment.month:
@@ -241,10 +238,36 @@ def add_line(session: Session, settings: AppConfig, actor: User, assessment_id: 
         ledger_day = parse_day(data.get("ledger_day"), errors, "ledger_day")
         if ledger_day is not None and month_start(ledger_day) != assessment.month:
             errors["ledger_day"] = _("not a day of the assessed month")
+    return spot_check, ledger_day
+
+
+def add_line(session: Session, settings: AppConfig, actor: User, assessment_id: object, data: Mapping[str, Any],
+             photo: bytes | None = None, media_root: Path | None = None, now: datetime | None = None,
+             proposal_key: str | None = None) -> AssessmentLine:
+    """Apply a deduction by rule (or a veto or bonus) with its evidence; refused once the month is submitted."""
+    assessment = load_for_edit(session, actor, assessment_id)
+    sheet = sheet_for(assessment)
+    # Step 1: every field is checked before anything is stored, so one answer lists every problem.
+    errors = FieldErrors()
+    code = data.get("rule")
+    target = resolve_code(sheet, code) if isinstance(code, str) else None
+    if target is None:
+        # Rules are looked up in the month's own sheet version: a later sheet must not change an open month.
+        errors["rule"] = _("unknown rule in sheet version %(number)s", number=assessment.sheet_version.number)
+    count = parse_count(data.get("count"), errors)
+    excess = _parse_decimal(data.get("excess_pct"), errors, "excess_pct")
+    points = _parse_decimal(data.get("points"), errors, "points")
+    note = clean_text(data.get("note"), "note", 1000, errors)
+    reference = clean_text(data.get("reference"), "reference", 300, errors)
+    if target is not None:
+        count = _check_count_and_excess(target, count, excess, errors)
+        _check_points(sheet, target, points, errors)
+    spot_check, ledger_day = _parse_evidence(session, assessment, data, errors)
     if target is not None and target.evidence_required and not (spot_check or ledger_day or photo or reference):
         errors["evidence"] = _("this rule needs evidence: a spot-check record, a ledger day, a photo or a reference")
     errors.raise_if_any(_("the deduction was not applied"))
     assert target is not None
+    # Step 2: the photo is stored only once the input is known to be good, so a refusal leaves no orphan file.
     stored_photo = None
     if photo is not None:
         if media_root is None:

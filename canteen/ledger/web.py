@@ -159,6 +159,90 @@ def _format_amount(grams: int, unit_grams: int) -> str:
     return f"{value:.3f}".rstrip("0").rstrip(".")
 
 
+WeightPlan = list[tuple[str, Cell, int | None]]
+DinerPlan = list[tuple[str, int, bool]]
+
+
+def _plan_weights(cells: dict[tuple[str, str], Cell], settings: Any, unit: Any) -> tuple[WeightPlan, int, bool]:
+    """What the posted weights change (record, correct or void per cell), the number of bad fields, any outlier."""
+    plan: WeightPlan = []
+    errors, outliers = 0, False
+    for cell in cells.values():
+        name = f"w-{cell.meal}-{cell.stream}"
+        # A field missing from the post (not merely empty) leaves its cell alone rather than voiding it.
+        if not cell.editable or name not in request.form:
+            continue
+        raw = request.form[name].strip()
+        cell.value = raw
+        current = cell.entries[0] if cell.entries else None
+        if not raw:
+            if current is not None:
+                plan.append(("void", cell, None))
+            continue
+        field_errors = FieldErrors()
+        grams = parse_weight_g(raw, unit.code, settings, field_errors)
+        if grams is None:
+            cell.error = next(iter(field_errors.values()))
+            errors += 1
+            continue
+        if current is not None and grams == current.weight_g:
+            continue
+        # Far from the last weeks' range is usually a typo (kg typed as g); ask once rather than refuse.
+        if cell.high_g is not None and not (cell.low_g <= grams <= cell.high_g):
+            cell.warning = _("far outside the last %(weeks)s weeks (%(low)s-%(high)s %(unit)s)",
+                             weeks=settings.ledger.outlier_weeks,
+                             low=_format_amount(cell.low_g or 0, unit.grams),
+                             high=_format_amount(cell.high_g, unit.grams), unit=unit.code)
+            outliers = True
+        plan.append(("correct" if current else "record", cell, grams))
+    return plan, errors, outliers
+
+
+def _plan_diners(meals: list[Any], counts: dict[str, Any], diner_values: dict[str, str],
+                 diner_errors: dict[str, str]) -> tuple[DinerPlan, int]:
+    """What the posted diner counts change, and the number of bad fields."""
+    plan: DinerPlan = []
+    errors = 0
+    for meal in meals:
+        if f"d-{meal.code}" not in request.form:
+            continue
+        raw = request.form[f"d-{meal.code}"].strip()
+        diner_values[meal.code] = raw
+        stored = counts.get(meal.code)
+        if not raw:
+            # Counts are revised, never removed: an empty field would silently drop the per-diner figures.
+            if stored is not None:
+                diner_errors[meal.code] = _("a stored count cannot be emptied; enter the right number")
+                errors += 1
+            continue
+        count_errors = FieldErrors()
+        count = parse_count(raw, count_errors)
+        if count is None:
+            diner_errors[meal.code] = next(iter(count_errors.values()))
+            errors += 1
+        elif stored is None or stored.count != count:
+            plan.append((meal.code, count, stored is not None))
+    return plan, errors
+
+
+def _apply_daily_plan(settings: Any, canteen: Any, day: date, plan: WeightPlan, diner_plan: DinerPlan,
+                      reason: str) -> None:
+    """Store every planned change through the ledger services; the caller commits once (all or nothing)."""
+    for kind, cell, grams in plan:
+        if kind == "record":
+            record_entry(db.session, settings, current_user, {
+                "canteen": canteen.code, "date": day, "meal": cell.meal, "stream": cell.stream,
+                "weight": grams, "unit": "g"})
+        elif kind == "correct":
+            correct_entry(db.session, settings, current_user, cell.entries[0].id, weight=grams,
+                          unit="g", reason=reason)
+        else:
+            void_entry(db.session, current_user, cell.entries[0].id, reason)
+    for meal_code, count, _existing in diner_plan:
+        set_diner_count(db.session, settings, current_user, canteen=canteen.code, day=day,
+                        meal=meal_code, count=count, reason=reason, source="web", require_reason=True)
+
+
 @bp.route("/daily", methods=["GET", "POST"])
 @require("ledger.edit")
 def daily_page() -> Any:
@@ -174,59 +258,18 @@ def daily_page() -> Any:
     status = 200
     outliers = False
     if request.method == "POST":
-        plan, diner_plan = [], []
-        errors = 0
+        # Step 1: plan every change and find every bad field before storing anything.
         reason = request.form.get("reason", "").strip()
         confirmed = request.form.get("confirm_outliers") == "1"
-        for cell in cells.values():
-            name = f"w-{cell.meal}-{cell.stream}"
-            # A field missing from the post (not merely empty) leaves its cell alone rather than voiding it.
-            if not cell.editable or name not in request.form:
-                continue
-            raw = request.form[name].strip()
-            cell.value = raw
-            current = cell.entries[0] if cell.entries else None
-            if not raw:
-                if current is not None:
-                    plan.append(("void", cell, None))
-                continue
-            field_errors = FieldErrors()
-            grams = parse_weight_g(raw, unit.code, settings, field_errors)
-            if grams is None:
-                cell.error = next(iter(field_errors.values()))
-                errors += 1
-                continue
-            if current is not None and grams == current.weight_g:
-                continue
-            if cell.high_g is not None and not (cell.low_g <= grams <= cell.high_g):
-                cell.warning = _("far outside the last %(weeks)s weeks (%(low)s-%(high)s %(unit)s)",
-                                 weeks=settings.ledger.outlier_weeks,
-                                 low=_format_amount(cell.low_g or 0, unit.grams),
-                                 high=_format_amount(cell.high_g, unit.grams), unit=unit.code)
-                outliers = True
-            plan.append(("correct" if current else "record", cell, grams))
-        for meal in meals:
-            if f"d-{meal.code}" not in request.form:
-                continue
-            raw = request.form[f"d-{meal.code}"].strip()
-            diner_values[meal.code] = raw
-            stored = counts.get(meal.code)
-            if not raw:
-                if stored is not None:
-                    diner_errors[meal.code] = _("a stored count cannot be emptied; enter the right number")
-                    errors += 1
-                continue
-            count_errors = FieldErrors()
-            count = parse_count(raw, count_errors)
-            if count is None:
-                diner_errors[meal.code] = next(iter(count_errors.values()))
-                errors += 1
-            elif stored is None or stored.count != count:
-                diner_plan.append((meal.code, count, stored is not None))
+        plan, errors, outliers = _plan_weights(cells, settings, unit)
+        diner_plan, diner_error_count = _plan_diners(meals, counts, diner_values, diner_errors)
+        errors += diner_error_count
+        # Step 2: a change to a saved value is a revision, and a revision always says why.
         changes_existing = any(kind != "record" for kind, _c, _g in plan) or any(c for *_x, c in diner_plan)
         if changes_existing and not reason:
             reason_error = _("say why saved values change")
             errors += 1
+        # Step 3: refuse with every problem named, store nothing, or store everything in one commit.
         if errors or (outliers and not confirmed):
             status = 422
             if outliers and not errors:
@@ -240,20 +283,7 @@ def daily_page() -> Any:
             return redirect(url_for(".daily_page", canteen=canteen.code, day=day.isoformat(), unit=unit.code))
         else:
             try:
-                for kind, cell, grams in plan:
-                    if kind == "record":
-                        record_entry(db.session, settings, current_user, {
-                            "canteen": canteen.code, "date": day, "meal": cell.meal, "stream": cell.stream,
-                            "weight": grams, "unit": "g"})
-                    elif kind == "correct":
-                        correct_entry(db.session, settings, current_user, cell.entries[0].id, weight=grams,
-                                      unit="g", reason=reason)
-                    else:
-                        void_entry(db.session, current_user, cell.entries[0].id, reason)
-                for meal_code, count, _existing in diner_plan:
-                    set_diner_count(db.session, settings, current_user, canteen=canteen.code, day=day,
-                                    meal=meal_code, count=count, reason=reason, source="web",
-                                    require_reason=True)
+                _apply_daily_plan(settings, canteen, day, plan, diner_plan, reason)
                 db.session.commit()
             except ServiceError as error:
                 db.session.rollback()

@@ -121,10 +121,109 @@ def _finding_rows(findings: list[dict[str, Any]], actor: User, moment: datetime)
                              created_at=moment) for item in findings]
 
 
+def _parse_slot(session: Session, data: Mapping[str, Any], kind: str, canteen: Canteen | None,
+                day: date | None, meal: Meal | None, errors: FieldErrors) -> SpotCheckSlot | None:
+    """The drawn slot the check answers; it must belong to the canteen and match the day and meal."""
+    if data.get("slot") in (None, ""):
+        # Only an unannounced or follow-up check may be recorded without a drawn slot.
+        if kind == "drawn":
+            errors["slot"] = _("a drawn check needs its slot")
+        return None
+    try:
+        slot = session.get(SpotCheckSlot, int(data["slot"]))
+    except (TypeError, ValueError, OverflowError):
+        slot = None
+    if slot is None or canteen is None or slot.draw.canteen_id != canteen.id:
+        errors["slot"] = _("not a drawn slot of this canteen")
+        return None
+    if day is not None and meal is not None and (slot.day, slot.meal_code) != (day, meal.code):
+        errors["slot"] = _("the slot is %(day)s %(meal)s", day=slot.day.isoformat(), meal=slot.meal_code)
+    return slot
+
+
+def _parse_checklist(raw: Any, sheet: Any, errors: FieldErrors) -> dict[str, str]:
+    """Item code to ok / finding / n/a, for items of the sheet in force only."""
+    checklist: dict[str, str] = {}
+    if not isinstance(raw, Mapping):
+        errors["checklist"] = _("expected an object of item code to ok, finding or n/a")
+        return checklist
+    for code, value in raw.items():
+        if sheet.item(code) is None:
+            errors[f"checklist.{code}"] = _("unknown item")
+        elif value not in CHECKLIST_VALUES:
+            errors[f"checklist.{code}"] = _("ok, finding or n/a")
+        else:
+            checklist[code] = value
+    return checklist
+
+
+def _parse_reweighs(raw: Any, settings: AppConfig, errors: FieldErrors) -> dict[str, int]:
+    """Stream code to the re-weighed grams; each stream at most once, so the comparison is unambiguous."""
+    reweighs: dict[str, int] = {}
+    if not isinstance(raw, list):
+        errors["reweighs"] = _("expected a list")
+        return reweighs
+    streams = {stream.code for stream in settings.streams}
+    for index, item in enumerate(raw):
+        if not isinstance(item, Mapping) or item.get("stream") not in streams:
+            errors[f"reweighs.{index}.stream"] = _("unknown stream")
+        elif item["stream"] in reweighs:
+            errors[f"reweighs.{index}.stream"] = _("listed twice")
+        else:
+            grams = parse_weight_g(item.get("weight"), item.get("unit", "kg"), settings, errors,
+                                   f"reweighs.{index}.weight")
+            if grams is not None:
+                reweighs[item["stream"]] = grams
+    return reweighs
+
+
+def _parse_closes(session: Session, raw: Any, kind: str, canteen: Canteen | None, day: date | None,
+                  errors: FieldErrors) -> list[tuple[SpotCheckFinding, str]]:
+    """The open rectifications a follow-up check closes, each with its note."""
+    closes: list[tuple[SpotCheckFinding, str]] = []
+    if raw and kind != "follow_up":
+        # Closing is the follow-up's purpose; a routine check must not quietly close findings.
+        errors["closes"] = _("only a follow-up check closes rectifications")
+        return closes
+    if not isinstance(raw, list):
+        errors["closes"] = _("expected a list")
+        return closes
+    for index, item in enumerate(raw):
+        finding_id = item.get("finding") if isinstance(item, Mapping) else item
+        try:
+            finding = session.get(SpotCheckFinding, int(finding_id))
+        except (TypeError, ValueError, OverflowError):
+            finding = None
+        if finding is None or canteen is None or finding.check.canteen_id != canteen.id:
+            errors[f"closes.{index}"] = _("not a finding of this canteen")
+        elif not finding.open:
+            errors[f"closes.{index}"] = _("no open rectification")
+        elif day is not None and finding.check.day > day:
+            errors[f"closes.{index}"] = _("found after this check")
+        else:
+            note = item.get("note", "") if isinstance(item, Mapping) else ""
+            closes.append((finding, clean_text(note, f"closes.{index}.note", 1000, errors)))
+    return closes
+
+
+def _audit_check(session: Session, check: SpotCheck, actor: User, now: datetime | None,
+                 closes: list[tuple[SpotCheckFinding, str]], findings: list[dict[str, Any]],
+                 checklist: dict[str, str], reweighs: dict[str, int]) -> None:
+    """Record the check and each closed rectification in the audit trail."""
+    for finding, note in closes:
+        audit.record(session, "spot_check", finding.check_id, "rectification_closed", actor, now,
+                     finding=finding.id, follow_up=check.id, note=note)
+    audit.record(session, "spot_check", check.id, "recorded", actor, now, canteen=check.canteen.code,
+                 day=check.day, meal=check.meal_code, kind=check.kind, slot=check.slot_id, checklist=checklist,
+                 reweighs=dict(reweighs), findings=[dict(item) for item in findings],
+                 closes=[finding.id for finding, _note in closes])
+
+
 def record_check(session: Session, settings: AppConfig, actor: User, data: Mapping[str, Any],
                  now: datetime | None = None) -> SpotCheck:
     """Store a check record with its checklist, re-weighs and findings; a follow-up may close rectifications."""
     require(actor, "spotcheck.edit")
+    # Step 1: validate every part and collect all problems, so the form shows them at once and nothing is stored.
     errors = FieldErrors()
     canteen = resolve_canteen(session, data.get("canteen"), actor, errors)
     day = parse_day(data.get("date"), errors)
@@ -134,78 +233,20 @@ def record_check(session: Session, settings: AppConfig, actor: User, data: Mappi
     kind = data.get("kind") or "drawn"
     if kind not in CHECK_KINDS:
         errors["kind"] = _("one of %(kinds)s", kinds=", ".join(CHECK_KINDS))
-    slot = None
-    if data.get("slot") not in (None, ""):
-        try:
-            slot = session.get(SpotCheckSlot, int(data["slot"]))
-        except (TypeError, ValueError):
-            slot = None
-        if slot is None or canteen is None or slot.draw.canteen_id != canteen.id:
-            errors["slot"] = _("not a drawn slot of this canteen")
-            slot = None
-        elif day is not None and meal is not None and (slot.day, slot.meal_code) != (day, meal.code):
-            errors["slot"] = _("the slot is %(day)s %(meal)s", day=slot.day.isoformat(), meal=slot.meal_code)
-    elif kind == "drawn":
-        errors["slot"] = _("a drawn check needs its slot")
+    slot = _parse_slot(session, data, kind, canteen, day, meal, errors)
     sheet_version = current_sheet_version(session, settings)
     sheet = sheet_of(sheet_version)
-    checklist: dict[str, str] = {}
-    raw_checklist = data.get("checklist") or {}
-    if not isinstance(raw_checklist, Mapping):
-        errors["checklist"] = _("expected an object of item code to ok, finding or n/a")
-    else:
-        for code, value in raw_checklist.items():
-            if sheet.item(code) is None:
-                errors[f"checklist.{code}"] = _("unknown item")
-            elif value not in CHECKLIST_VALUES:
-                errors[f"checklist.{code}"] = _("ok, finding or n/a")
-            else:
-                checklist[code] = value
+    checklist = _parse_checklist(data.get("checklist") or {}, sheet, errors)
     summary = clean_text(data.get("summary"), "summary", 2000, errors)
-    reweighs: dict[str, int] = {}
-    raw_reweighs = data.get("reweighs") or []
-    if not isinstance(raw_reweighs, list):
-        errors["reweighs"] = _("expected a list")
-    else:
-        streams = {stream.code for stream in settings.streams}
-        for index, item in enumerate(raw_reweighs):
-            if not isinstance(item, Mapping) or item.get("stream") not in streams:
-                errors[f"reweighs.{index}.stream"] = _("unknown stream")
-                continue
-            if item["stream"] in reweighs:
-                errors[f"reweighs.{index}.stream"] = _("listed twice")
-                continue
-            grams = parse_weight_g(item.get("weight"), item.get("unit", "kg"), settings, errors,
-                                   f"reweighs.{index}.weight")
-            if grams is not None:
-                reweighs[item["stream"]] = grams
+    reweighs = _parse_reweighs(data.get("reweighs") or [], settings, errors)
     findings = _parse_findings(session, settings, data.get("findings"), day, errors, sheet)
-    closes: list[tuple[SpotCheckFinding, str]] = []
-    raw_closes = data.get("closes") or []
-    if raw_closes and kind != "follow_up":
-        errors["closes"] = _("only a follow-up check closes rectifications")
-    elif not isinstance(raw_closes, list):
-        errors["closes"] = _("expected a list")
-    else:
-        for index, item in enumerate(raw_closes):
-            finding_id = item.get("finding") if isinstance(item, Mapping) else item
-            try:
-                finding = session.get(SpotCheckFinding, int(finding_id))
-            except (TypeError, ValueError):
-                finding = None
-            if finding is None or canteen is None or finding.check.canteen_id != canteen.id:
-                errors[f"closes.{index}"] = _("not a finding of this canteen")
-            elif not finding.open:
-                errors[f"closes.{index}"] = _("no open rectification")
-            elif day is not None and finding.check.day > day:
-                errors[f"closes.{index}"] = _("found after this check")
-            else:
-                note = item.get("note", "") if isinstance(item, Mapping) else ""
-                closes.append((finding, clean_text(note, f"closes.{index}.note", 1000, errors)))
+    closes = _parse_closes(session, data.get("closes") or [], kind, canteen, day, errors)
     errors.raise_if_any(_("the check was not recorded"))
     assert canteen is not None and day is not None and meal is not None
+    # Step 2: a drawn slot is answered once; the unique slot_id constraint backs this friendly check.
     if slot is not None and session.scalar(select(SpotCheck.id).where(SpotCheck.slot_id == slot.id)) is not None:
         raise Conflict(_("this slot is already recorded"), {"slot": _("already recorded")})
+    # Step 3: an item with a finding cannot also be ticked ok on the checklist.
     for finding in findings:
         checklist[finding["item_code"]] = "finding"
     moment = now or utcnow()
@@ -217,15 +258,10 @@ def record_check(session: Session, settings: AppConfig, actor: User, data: Mappi
     check.findings = _finding_rows(findings, actor, moment)
     session.add(check)
     session.flush()
+    # Step 4: closing a rectification is recorded on the finding, never by deleting it.
     for finding, note in closes:
         finding.closed_by_check_id, finding.closed_at, finding.close_note = check.id, moment, note
-        audit.record(session, "spot_check", finding.check_id, "rectification_closed", actor, now,
-                     finding=finding.id, follow_up=check.id, note=note)
-    audit.record(session, "spot_check", check.id, "recorded", actor, now, canteen=canteen.code, day=day,
-                 meal=meal.code, kind=kind, slot=check.slot_id, checklist=checklist,
-                 reweighs={code: grams for code, grams in reweighs.items()},
-                 findings=[{key: value for key, value in item.items()} for item in findings],
-                 closes=[finding.id for finding, _note in closes])
+    _audit_check(session, check, actor, now, closes, findings, checklist, reweighs)
     session.refresh(check)
     return check
 
