@@ -34,12 +34,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     ana = sub.add_parser("analyze", help="analyse a recorded video file")
     ana.add_argument("video", help="video file")
-    ana.add_argument("--roi", type=_polygon, help="region as x1,y1,x2,y2,... in 0-1 (two points: a rectangle)")
+    ana.add_argument("--roi", type=_polygon,
+                     help="region as x1,y1,x2,y2,... in 0-1 (two points: a rectangle)")
     ana.add_argument("--mask", type=_polygon, action="append", default=[],
                      help="exclusion polygon in 0-1, repeatable")
     ana.add_argument("--fps", type=float, default=5.0, help="analysis rate (default: %(default)s)")
     ana.add_argument("--out", type=Path, help="write each event's evidence into this directory")
-    ana.add_argument("--json", action="store_true", help="print one JSON object per event on stdout, nothing else")
+    ana.add_argument("--json", action="store_true",
+                     help="print one JSON object per event on stdout, nothing else")
     return parser
 
 

@@ -1,4 +1,4 @@
-"""The camera worker's own reading of config.yaml: only its sections, checked as strictly as the service does."""
+"""The camera worker's own reader of config.yaml: its sections only, checked as strictly as by the service."""
 from __future__ import annotations
 
 import os
@@ -59,7 +59,7 @@ def parse_camera_config(data: Any, source: str = "config") -> CameraConfig:
 
 
 def resolve_config_path(path: str | os.PathLike[str] | None = None) -> Path:
-    """The config file to use: an explicit path, else $CANTEEN_CONFIG, else ./config.yaml, else the project's."""
+    """The file to read: an explicit path, else $CANTEEN_CONFIG, else ./config.yaml, else the project's."""
     # The same order as the service's, so both processes started from one place read one file.
     if path:
         return Path(path)

@@ -97,11 +97,11 @@ def test_loader_ignores_the_service_sections() -> None:
     ("camera_worker", {"outbox": "x"}, "camera_worker.outbox: unknown key"),
     ("camera_worker", {"service_url": "ftp://x"},
      "camera_worker.service_url: Value error, service_url must start with http:// or https://"),
-    ("cameras", [{"id": "a", "canteen": "zonghe", "source": 0}, {"id": "a", "canteen": "zonghe", "source": 1}],
+    ("cameras", [{"id": "a", "canteen": "zonghe", "source": n} for n in (0, 1)],
      "(top level): Value error, cameras: duplicate code a"),
 ])
-def test_loader_names_the_failing_key_like_the_service(project_data: dict[str, Any], section: str, value: Any,
-                                                        message: str) -> None:
+def test_loader_names_the_failing_key_like_the_service(project_data: dict[str, Any], section: str,
+                                                       value: Any, message: str) -> None:
     from canteen.config import ConfigError as ServiceConfigError, parse_config
 
     data = copy.deepcopy(project_data)

@@ -30,7 +30,8 @@ class Running:
         self.stop = threading.Event()
         cam = CameraSettings(id="tray-1", canteen="ZH", source=source)
         self.outbox = Outbox(tmp_path / "outbox")
-        self.worker = CameraWorker(cam, worker_settings(tmp_path), self.outbox, self.stop, self.statuses.append)
+        self.worker = CameraWorker(cam, worker_settings(tmp_path), self.outbox, self.stop,
+                                   self.statuses.append)
         self.thread = threading.Thread(target=self.worker.run, daemon=True)
 
     def __enter__(self) -> "Running":
