@@ -46,6 +46,13 @@ class Background:
         self.tau_s = tau_s
         self.image: np.ndarray | None = None
 
+    @property
+    def ref(self) -> np.ndarray:
+        """The learnt picture (an error before the first frame was seen)."""
+        if self.image is None:
+            raise RuntimeError("the background has not been learnt yet")
+        return self.image
+
     def reset(self, frame: np.ndarray) -> None:
         """Take the frame as the new background outright."""
         self.image = frame.astype(np.float32).copy()
@@ -57,8 +64,13 @@ class Background:
             return
         alpha = float(min(1.0, max(0.0, dt) / self.tau_s))
         # Follow the global brightness at once: it is measured robustly, unlike local detail.
-        self.image *= gain
+        self.scale(gain)
         cv2.accumulateWeighted(frame.astype(np.float32), self.image, alpha)
+
+    def scale(self, gain: float) -> None:
+        """Rescale the learnt picture in place by a global brightness gain."""
+        image = self.ref
+        image *= gain
 
 
 def noise_sigma(cur: np.ndarray, prev: np.ndarray, mask: np.ndarray) -> float:
@@ -68,4 +80,4 @@ def noise_sigma(cur: np.ndarray, prev: np.ndarray, mask: np.ndarray) -> float:
         return 0.0
     mad = float(np.median(np.abs(d - np.median(d))))
     # A difference of two noisy frames has sqrt(2) times the noise of one.
-    return 1.4826 * mad / np.sqrt(2.0)
+    return float(1.4826 * mad / np.sqrt(2.0))

@@ -6,20 +6,13 @@ import logging
 import sys
 from pathlib import Path
 
-from camera.config import CameraSettings, CameraWorkerSettings, DetectorSettings
+from camera.config import DetectorSettings
+from camera.configfile import ConfigError, load_camera_config
 from camera.detector import DetectedEvent
 from camera.region import parse_polygon
 
 EXIT_USAGE = 2
 EXIT_DECODE = 3
-
-
-def load_camera_config(path: str | None) -> tuple[list[CameraSettings], CameraWorkerSettings]:
-    """Cameras and worker settings from the project's config.yaml (validated by canteen.config)."""
-    from canteen.config import load_config  # Flask-free by contract
-
-    cfg = load_config(path)
-    return list(cfg.cameras), cfg.camera_worker
 
 
 def _polygon(text: str) -> list[tuple[float, float]]:
@@ -37,16 +30,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run every configured camera until SIGTERM/SIGINT")
     run.add_argument("--config", default=None,
-                     help="path of config.yaml (default: the one canteen.config finds, usually ./config.yaml)")
+                     help="path of config.yaml (default: $CANTEEN_CONFIG, else ./config.yaml)")
 
     ana = sub.add_parser("analyze", help="analyse a recorded video file")
     ana.add_argument("video", help="video file")
-    ana.add_argument("--roi", type=_polygon, help="region as x1,y1,x2,y2,... in 0-1 (two points: a rectangle)")
+    ana.add_argument("--roi", type=_polygon,
+                     help="region as x1,y1,x2,y2,... in 0-1 (two points: a rectangle)")
     ana.add_argument("--mask", type=_polygon, action="append", default=[],
                      help="exclusion polygon in 0-1, repeatable")
     ana.add_argument("--fps", type=float, default=5.0, help="analysis rate (default: %(default)s)")
     ana.add_argument("--out", type=Path, help="write each event's evidence into this directory")
-    ana.add_argument("--json", action="store_true", help="print one JSON object per event on stdout, nothing else")
+    ana.add_argument("--json", action="store_true",
+                     help="print one JSON object per event on stdout, nothing else")
     return parser
 
 
@@ -85,14 +80,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     from camera.supervisor import Supervisor, token_from_env
 
     try:
-        cameras, ws = load_camera_config(args.config)
-    except ImportError as exc:
-        print(f"canteen-camera: error: cannot load the configuration ({exc})", file=sys.stderr)
-        return EXIT_USAGE
-    except Exception as exc:  # canteen.config.ConfigError and file errors carry the key path / reason
+        config = load_camera_config(args.config)
+    except ConfigError as exc:
         print(f"canteen-camera: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    enabled = [c for c in cameras if c.enabled]
+    ws = config.camera_worker
+    enabled = [c for c in config.cameras if c.enabled]
     if not enabled:
         print("canteen-camera: error: no enabled camera in the configuration", file=sys.stderr)
         return EXIT_USAGE

@@ -31,27 +31,42 @@ class DetectorSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    work_width: int = Field(160, ge=32, le=1280, description="longer side of the analysed grey region, px")
-    blur_px: int = Field(5, ge=1, le=31, description="Gaussian blur kernel applied before differencing")
-    diff_threshold: float = Field(12.0, gt=0, le=255, description="minimum grey-level change that counts")
-    noise_factor: float = Field(4.0, gt=0, description="threshold in multiples of the measured sensor noise")
-    on_fraction: float = Field(0.01, gt=0, lt=1, description="share of the region that must change to count")
-    still_fraction: float = Field(0.001, ge=0, lt=1, description="activity below this is stillness")
-    deposit_fraction: float = Field(0.005, gt=0, lt=1, description="changed share of the region that counts as a lasting change")
-    still_relative: float = Field(0.01, ge=0, lt=1, description="stillness also needs activity below this share of the changed area")
-    confirm_s: float = Field(0.4, ge=0, le=10, description="busy time before an event starts")
-    quiet_gap_s: float = Field(1.5, gt=0, le=60, description="quiet time that ends an event")
-    settle_s: float = Field(5.0, gt=0, le=60,
+    work_width: int = Field(default=160, ge=32, le=1280,
+                            description="longer side of the analysed grey region, px")
+    blur_px: int = Field(default=5, ge=1, le=31,
+                         description="Gaussian blur kernel applied before differencing")
+    diff_threshold: float = Field(default=12.0, gt=0, le=255,
+                                  description="minimum grey-level change that counts")
+    noise_factor: float = Field(default=4.0, gt=0,
+                                description="threshold in multiples of the measured sensor noise")
+    on_fraction: float = Field(default=0.01, gt=0, lt=1,
+                               description="share of the region that must change to count")
+    still_fraction: float = Field(default=0.001, ge=0, lt=1, description="activity below this is stillness")
+    deposit_fraction: float = Field(default=0.005, gt=0, lt=1,
+                                    description="changed share of the region that counts as a lasting change")
+    still_relative: float = Field(default=0.01, ge=0, lt=1,
+                                  description="stillness also needs activity below this share of the "
+                                              "changed area")
+    confirm_s: float = Field(default=0.4, ge=0, le=10, description="busy time before an event starts")
+    quiet_gap_s: float = Field(default=1.5, gt=0, le=60, description="quiet time that ends an event")
+    settle_s: float = Field(default=5.0, gt=0, le=60,
                             description="time a changed pixel must hold still to count as a lasting change")
-    min_event_s: float = Field(0.6, ge=0, le=60, description="shorter events are dropped")
-    max_event_s: float = Field(60.0, gt=1, le=3600, description="longer events are split")
-    background_tau_s: float = Field(20.0, gt=0, description="time constant of background adaptation while empty")
-    warmup_s: float = Field(1.0, ge=0, le=60, description="still time needed to learn the first background")
-    light_jump: float = Field(0.15, gt=0, lt=5, description="relative brightness step treated as a light change")
-    global_fraction: float = Field(0.8, gt=0, le=1, description="share of the region changing at once that means a global change")
-    relearn_s: float = Field(1.5, ge=0, le=60, description="pause after a light change while exposure settles")
-    light_structure: float = Field(0.6, gt=0, le=1,
-                                   description="fine-detail correlation above which a change is light, not an object")
+    min_event_s: float = Field(default=0.6, ge=0, le=60, description="shorter events are dropped")
+    max_event_s: float = Field(default=60.0, gt=1, le=3600, description="longer events are split")
+    background_tau_s: float = Field(default=20.0, gt=0,
+                                    description="time constant of background adaptation while empty")
+    warmup_s: float = Field(default=1.0, ge=0, le=60,
+                            description="still time needed to learn the first background")
+    light_jump: float = Field(default=0.15, gt=0, lt=5,
+                              description="relative brightness step treated as a light change")
+    global_fraction: float = Field(default=0.8, gt=0, le=1,
+                                   description="share of the region changing at once that means a global "
+                                               "change")
+    relearn_s: float = Field(default=1.5, ge=0, le=60,
+                             description="pause after a light change while exposure settles")
+    light_structure: float = Field(default=0.6, gt=0, le=1,
+                                   description="fine-detail correlation above which a change is light, "
+                                               "not an object")
 
     @model_validator(mode="after")
     def _ordering(self) -> "DetectorSettings":
@@ -72,7 +87,7 @@ class CameraSettings(BaseModel):
     source: int | str
     roi: Area = Field(default_factory=lambda: list(WHOLE_FRAME))
     masks: list[Area] = Field(default_factory=list)
-    analysis_fps: float = Field(5.0, gt=0, le=60)
+    analysis_fps: float = Field(default=5.0, gt=0, le=60)
     detector: DetectorSettings = Field(default_factory=DetectorSettings)
     enabled: bool = True
 
@@ -94,21 +109,23 @@ class CameraWorkerSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     service_url: str = "http://127.0.0.1:8000"
-    token_env: str = Field("CANTEEN_CAMERA_TOKEN", min_length=1)
+    token_env: str = Field(default="CANTEEN_CAMERA_TOKEN", min_length=1)
     outbox_dir: str = "instance/camera-outbox"
-    heartbeat_interval_s: float = Field(30.0, gt=0)
-    pre_roll_s: float = Field(3.0, ge=0, le=30)
-    clip_max_s: float = Field(30.0, gt=0, le=600)
-    clip_width: int = Field(640, ge=64, le=3840, description="clips are scaled down to at most this width")
-    open_timeout_s: float = Field(10.0, gt=0)
-    read_timeout_s: float = Field(10.0, gt=0)
-    reconnect_initial_s: float = Field(1.0, gt=0)
-    reconnect_max_s: float = Field(60.0, gt=0)
-    restart_initial_s: float = Field(2.0, gt=0, description="first delay before a dead camera process is restarted")
-    restart_max_s: float = Field(120.0, gt=0)
-    upload_timeout_s: float = Field(30.0, gt=0)
-    upload_retry_initial_s: float = Field(2.0, gt=0)
-    upload_retry_max_s: float = Field(300.0, gt=0)
+    heartbeat_interval_s: float = Field(default=30.0, gt=0)
+    pre_roll_s: float = Field(default=3.0, ge=0, le=30)
+    clip_max_s: float = Field(default=30.0, gt=0, le=600)
+    clip_width: int = Field(default=640, ge=64, le=3840,
+                            description="clips are scaled down to at most this width")
+    open_timeout_s: float = Field(default=10.0, gt=0)
+    read_timeout_s: float = Field(default=10.0, gt=0)
+    reconnect_initial_s: float = Field(default=1.0, gt=0)
+    reconnect_max_s: float = Field(default=60.0, gt=0)
+    restart_initial_s: float = Field(default=2.0, gt=0,
+                                     description="first delay before a dead camera process is restarted")
+    restart_max_s: float = Field(default=120.0, gt=0)
+    upload_timeout_s: float = Field(default=30.0, gt=0)
+    upload_retry_initial_s: float = Field(default=2.0, gt=0)
+    upload_retry_max_s: float = Field(default=300.0, gt=0)
 
     @field_validator("service_url")
     @classmethod

@@ -48,7 +48,8 @@ def structure_similarity(a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> floa
     return float((ha * hb).sum()) / den if den > 1e-6 else 0.0
 
 
-def confidence(integral: float, scene_changed: bool, changed_fraction: float, deposit_fraction: float) -> float:
+def confidence(integral: float, scene_changed: bool, changed_fraction: float,
+               deposit_fraction: float) -> float:
     """How strongly an event looks like a dump: a lasting change weighs most, motion adds to it."""
     motion = 1.0 - math.exp(-integral / 0.1)
     if not scene_changed:
@@ -60,6 +61,14 @@ def confidence(integral: float, scene_changed: bool, changed_fraction: float, de
 
 class Detector:
     """Turns a sequence of grey region frames into finished events."""
+
+    # The open event (set by _open and _clear_event).
+    start_s: float
+    last_motion_t: float
+    last_busy_t: float
+    peak_s: float
+    peak_activity: float
+    integral: float
 
     def __init__(self, settings: DetectorSettings, mask: np.ndarray) -> None:
         self.s = settings
@@ -84,8 +93,9 @@ class Detector:
         self.bg.image = None
         # Per pixel: the value it has held (within the threshold) and since when. A pixel that has
         # held still for settle_s is "stable"; slow sway accumulates until it breaks the anchor.
-        self.anchor: np.ndarray | None = None
-        self.anchor_t: np.ndarray | None = None
+        # Both are sized by the first frame fed.
+        self.anchor: np.ndarray = np.empty((0, 0), np.float32)
+        self.anchor_t: np.ndarray = np.empty((0, 0), np.float64)
         self.frozen_run = 0.0
         self.light_in_event = False
         # The empty scene as it was before the last lasting change, to recognise it coming back.
@@ -106,14 +116,13 @@ class Detector:
         return self.busy_since
 
     def feed(self, grey: np.ndarray, t: float, frozen: bool = False) -> list[DetectedEvent]:
-        """Analyse one frame taken t seconds into the source; return the events it finished.
-
-        frozen: the source repeated the previous picture exactly (a stalled or concealing decoder).
-        """
+        """Analyse one frame t seconds into the source (frozen: an exact repeat); return finished events."""
         self.is_peak = False
+        # Blurring first keeps single-pixel noise and compression blocks from counting as change.
         k = self.s.blur_px | 1
         f = cv2.GaussianBlur(grey, (k, k), 0).astype(np.float32)
         if self.prev is None:
+            # Nothing to compare with yet: the first picture is taken for the empty scene.
             self.prev, self.prev_t = f, t
             self.bg.reset(f)
             self.anchor, self.anchor_t = f.copy(), np.full(f.shape, t, np.float64)
@@ -132,16 +141,20 @@ class Detector:
             return []
         if not frozen:
             self.frozen_run = 0.0
+        # A grainy (dark, high-gain) picture must not look busy: the threshold rises with its noise.
         thr = max(self.s.diff_threshold, self.s.noise_factor * self.sigma)
         self.thr = thr
+        # Activity (change since the last analysed frame) is motion; it tells a diner from a deposit.
         act = compare(f, self.prev, self.mask, thr)
         self._follow_anchor(f, t, act.gain, thr)
-        if self._is_light_change(f, act):
+        # A light change alters every pixel at once; checked before presence so it never opens an event.
+        if self._is_light_change(f, self.prev, act):
             return self._on_light_change(f, t, act.gain)
         if t < self.relearn_until and self.phase != "active":
             # Exposure is still settling after a light change: follow it, start nothing.
             self.bg.reset(f)
-        pres = compare(f, self.bg.image, self.mask, thr)
+        # Presence (change from the empty scene) is whatever is there now, moving or not.
+        pres = compare(f, self.bg.ref, self.mask, thr)
         self.metrics = Metrics(t, pres.fraction, act.fraction, False)
         out: list[DetectedEvent] = []
         if self.phase == "warmup":
@@ -168,6 +181,8 @@ class Detector:
 
     # -- phases -----------------------------------------------------------------------------
     def _warmup(self, f: np.ndarray, dt: float, activity: float) -> None:
+        # The empty scene is taken from the newest frame until the picture has held still for
+        # warmup_s: learning it mid-motion would leave a ghost of whatever moved.
         if activity < self.s.on_fraction:
             self.still_time += dt
         else:
@@ -180,6 +195,7 @@ class Detector:
         on = self.s.on_fraction
         presence = pres.fraction
         if presence < on and activity < on:
+            # Only an empty region teaches the background, or a lingering diner would fade into it.
             self.busy_since = None
             self.bg.adapt(f, dt, pres.gain)
             return
@@ -191,6 +207,7 @@ class Detector:
         if t < self.relearn_until:
             self.busy_since = None
             return
+        # Motion sustained for confirm_s, not a single busy frame, opens an event: one-frame blips are noise.
         if self.busy_moved and t - self.busy_since >= self.s.confirm_s:
             self._open(self.busy_since, t)
             self._active(f, t, dt, pres, activity)
@@ -236,7 +253,7 @@ class Detector:
         if moving or t - self.last_motion_t < s.quiet_gap_s - 1e-9:
             return []
         if back is not None and back.any():
-            self.bg.image[back] = f[back] / pres.gain
+            self.bg.ref[back] = f[back] / pres.gain
         lasting_mask = changed & stable
         lasting = float(lasting_mask.sum()) / n
         if lasting >= s.deposit_fraction:
@@ -249,7 +266,7 @@ class Detector:
             out = self._finish(self.last_motion_t, "scene_changed" if deposit else "quiet", deposit,
                                lasting if deposit else 0.0)
             if deposit:
-                self.prev_bg = self.bg.image.copy()
+                self.prev_bg = self.bg.ref.copy()
             # The new look of the region is the empty scene from now on.
             self.bg.reset(f)
         elif not present and t - self.last_busy_t >= s.quiet_gap_s - 1e-9:
@@ -258,7 +275,7 @@ class Detector:
                 self.bg.reset(f)
             elif lasting > 0.0:
                 # Leftovers too small to count: part of the empty scene too.
-                self.bg.image[lasting_mask] = f[lasting_mask] / pres.gain
+                self.bg.ref[lasting_mask] = f[lasting_mask] / pres.gain
         else:
             return []
         self.phase = "idle"
@@ -287,9 +304,9 @@ class Detector:
         area = area.astype(bool) & self.mask
         if area.sum() < 64:
             return False
-        return structure_similarity(f, self.bg.image, area) >= self.s.light_structure
+        return structure_similarity(f, self.bg.ref, area) >= self.s.light_structure
 
-    def _is_light_change(self, f: np.ndarray, act: Change) -> bool:
+    def _is_light_change(self, f: np.ndarray, prev: np.ndarray, act: Change) -> bool:
         s = self.s
         jump = abs(math.log(max(act.gain, 1e-3))) > math.log1p(s.light_jump)
         if not (jump or act.raw_fraction >= s.global_fraction):
@@ -297,7 +314,7 @@ class Detector:
         if act.fraction < s.on_fraction:
             return True
         # Light changes keep the fine detail of the scene; an object covering the region does not.
-        return structure_similarity(f, self.prev, self.mask) >= s.light_structure
+        return structure_similarity(f, prev, self.mask) >= s.light_structure
 
     def _on_light_change(self, f: np.ndarray, t: float, gain: float) -> list[DetectedEvent]:
         self.relearn_until = t + self.s.relearn_s
@@ -306,7 +323,7 @@ class Detector:
             # The frame holds whoever is in the region: keep the empty scene, only rescale it.
             # (compare() takes the global gain out anyway; a lasting look of light is checked
             # for unchanged fine detail when the event ends.)
-            self.bg.image *= gain
+            self.bg.scale(gain)
             self.light_in_event = True
         else:
             self.bg.reset(f)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from camera.detector import DETECTOR_VERSION, DetectedEvent
 
@@ -32,7 +33,7 @@ class EventRecord:
     end_reason: str
     detector_version: str = DETECTOR_VERSION
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         """Plain dict for json.dumps."""
         return asdict(self)
 

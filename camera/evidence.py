@@ -34,7 +34,8 @@ class EventFrames:
 class EvidenceRecorder:
     """Keeps a few seconds of small frames before an event and the key frames during it."""
 
-    def __init__(self, region: Region, fps: float, pre_roll_s: float, clip_max_s: float, clip_width: int) -> None:
+    def __init__(self, region: Region, fps: float, pre_roll_s: float, clip_max_s: float,
+                 clip_width: int) -> None:
         self.region = region
         self.fps = fps
         self.pre_roll_s = pre_roll_s

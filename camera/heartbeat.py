@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import requests
 
@@ -20,7 +21,7 @@ class CameraStatus:
     last_frame_at: str | None
     detail: str = ""
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         """Body of the heartbeat request."""
         return asdict(self)
 

@@ -69,7 +69,7 @@ def open_clip_writer(path: Path, fps: float, size: tuple[int, int]) -> cv2.Video
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
     try:
         for codec in CLIP_CODECS:
-            writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*codec), float(fps), size)
+            writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*codec), float(fps), size)
             if writer.isOpened():
                 return writer
             writer.release()

@@ -1,4 +1,4 @@
-"""On-disk outbox: an event is a directory that appears complete (atomic rename) and leaves only once confirmed."""
+"""On-disk outbox: each event is a directory that appears whole (atomic rename) and leaves once confirmed."""
 from __future__ import annotations
 
 import json
@@ -8,6 +8,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 MANIFEST = "event.json"
 
@@ -32,7 +33,7 @@ class OutboxItem:
     """One complete event waiting for delivery."""
 
     path: Path
-    manifest: dict
+    manifest: dict[str, Any]
 
     @property
     def event_id(self) -> str:
@@ -64,7 +65,7 @@ class Outbox:
         path.mkdir(parents=True)
         return path
 
-    def commit(self, folder: Path, event: dict, files: dict[str, str]) -> Path:
+    def commit(self, folder: Path, event: dict[str, Any], files: dict[str, str]) -> Path:
         """Flush the staged files, write the manifest and move the event into pending/ in one rename."""
         for fname in files.values():
             fsync_file(folder / fname)
@@ -82,7 +83,7 @@ class Outbox:
         fsync_dir(self.staging)
         return target
 
-    def save(self, event: dict, blobs: dict[str, tuple[str, bytes]]) -> Path:
+    def save(self, event: dict[str, Any], blobs: dict[str, tuple[str, bytes]]) -> Path:
         """Stage and commit an event whose files are given in memory (name -> (file name, bytes))."""
         folder = self.stage(str(event["id"]))
         for fname, data in blobs.values():

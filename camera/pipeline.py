@@ -1,4 +1,4 @@
-"""Frames of one opened source through region, detector and evidence recorder (shared by worker and analyze)."""
+"""One opened source's frames through region, detector and evidence recorder (for worker and analyze)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -68,8 +68,8 @@ class Pipeline:
 
     def analyse(self, frame: np.ndarray, t: float) -> None:
         """Run one frame through detector and recorder."""
-        if self.region is None or (frame.shape[1], frame.shape[0]) != (self.region.frame_width,
-                                                                         self.region.frame_height):
+        size = (frame.shape[1], frame.shape[0])
+        if self.region is None or size != (self.region.frame_width, self.region.frame_height):
             self._setup(frame)
         assert self.region is not None and self.detector is not None
         finished = self.detector.feed(self.region.prepare(frame), t, self._frozen(frame))

@@ -1,12 +1,14 @@
 """Region of interest: rasterise the 0-1 polygons for a frame size and cut the analysed grey copy."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-Polygon = list[tuple[float, float]] | list[list[float]]
+# Any sequence of (x, y) pairs in 0-1: validated settings hold tuples, hand-written ones often lists.
+Polygon = Sequence[Sequence[float]]
 
 
 def to_pixels(poly: Polygon, width: int, height: int) -> np.ndarray:
@@ -28,7 +30,7 @@ class Region:
     """The watched region of one frame size: bounding box, analysis size and masks."""
 
     roi: Polygon
-    masks: list[Polygon]
+    masks: Sequence[Polygon]
     frame_width: int
     frame_height: int
     work_width: int = 160
@@ -50,7 +52,8 @@ class Region:
         # Decimating by an integer stride first keeps the area resize cheap on 1080p frames;
         # a stride up to half the final reduction loses no detail the small copy could hold.
         self.stride = max(1, int(1.0 / scale) // 2)
-        small = cv2.resize(full[self.y0:self.y1, self.x0:self.x1], self.work_size, interpolation=cv2.INTER_AREA)
+        small = cv2.resize(full[self.y0:self.y1, self.x0:self.x1], self.work_size,
+                           interpolation=cv2.INTER_AREA)
         self.work_mask = (small >= 128).astype(np.uint8)
         if not self.work_mask.any():
             raise ValueError("the region of interest is too small to analyse")

@@ -53,9 +53,11 @@ class SignalStop:
         return self.is_set()
 
 
-def camera_process_main(cam_data: dict, ws_data: dict, status_q: Any, log_level: int) -> None:
+def camera_process_main(cam_data: dict[str, Any], ws_data: dict[str, Any], status_q: Any,
+                        log_level: int) -> None:
     """Entry point of a camera process (spawned, so it receives plain data and rebuilds the settings)."""
-    logging.basicConfig(level=log_level, format=f"%(asctime)s %(levelname)s [camera {cam_data['id']}] %(message)s")
+    logging.basicConfig(level=log_level,
+                        format=f"%(asctime)s %(levelname)s [camera {cam_data['id']}] %(message)s")
     stop = SignalStop(watch_parent=True)
     # Ctrl-C reaches the whole process group; the supervisor decides when cameras stop (SIGTERM).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -156,7 +158,8 @@ class Supervisor:
             return
         if proc.is_alive():
             if now - slot.last_seen > self.watchdog_s:
-                log.error("camera %s silent for %.0f s; killing pid %s", slot.cam.id, now - slot.last_seen, proc.pid)
+                log.error("camera %s silent for %.0f s; killing pid %s", slot.cam.id, now - slot.last_seen,
+                          proc.pid)
                 proc.kill()
             elif now - slot.started > 60.0:
                 slot.backoff.reset()
@@ -204,8 +207,8 @@ class Supervisor:
                         slot.process.kill()
         self._drain_status()
         for slot in self.slots.values():
-            slot.status = CameraStatus(slot.cam.id, "error",
-                                       slot.status.last_frame_at if slot.status else None, "camera worker stopped")
+            last_frame_at = slot.status.last_frame_at if slot.status else None
+            slot.status = CameraStatus(slot.cam.id, "error", last_frame_at, "camera worker stopped")
 
     # -- heartbeats ---------------------------------------------------------------------------------
     def _heartbeats(self) -> None:

@@ -52,7 +52,7 @@ class CameraWorker:
         self.backoff = Backoff(ws.reconnect_initial_s, ws.reconnect_max_s)
         # Encoding a clip takes a moment; doing it aside keeps the capture loop reading.
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"evidence-{cam.id}")
-        self.pending: list[Future] = []
+        self.pending: list[Future[None]] = []
         self.last_frame_at: str | None = None
         self.last_report = 0.0
         self.state = ""

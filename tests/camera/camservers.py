@@ -13,6 +13,8 @@ import cv2
 import numpy as np
 
 HOST = "127.0.0.1"
+# shutdown() waits for the serving loop to notice its flag; the default 0.5 s poll cost that on every test.
+POLL_S = 0.02
 REQUIRED = {"id", "camera", "canteen", "started_at", "ended_at", "start_s", "end_s", "peak_activity",
             "activity_integral", "scene_changed", "changed_fraction", "confidence", "end_reason",
             "detector_version"}
@@ -104,7 +106,7 @@ class FakeService:
 
         self.server = ThreadingHTTPServer((HOST, 0), Handler)
         self.url = f"http://{HOST}:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(POLL_S,), daemon=True)
 
     def __enter__(self) -> "FakeService":
         self.thread.start()
@@ -174,7 +176,7 @@ class MjpegCamera:
 
         self.server = ThreadingHTTPServer((HOST, 0), Handler)
         self.url = f"http://{HOST}:{self.server.server_address[1]}/stream.mjpg"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(POLL_S,), daemon=True)
 
     def __enter__(self) -> "MjpegCamera":
         self.thread.start()

@@ -28,7 +28,8 @@ def fake_event(outbox: Outbox, n: int = 0) -> str:
     ev = DetectedEvent(1.0 + n, 3.0 + n, 2.0 + n, 0.2, 0.3, True, 0.05, 0.9, "scene_changed")
     record = make_record(ev, "tray-1", "ZH", datetime(2024, 5, 1, 4, 0, tzinfo=timezone.utc))
     jpg = grey_jpeg(100 + n)
-    outbox.save(record.to_json(), {"snapshot": ("snapshot.jpg", jpg), "snapshot_public": ("snapshot_public.jpg", jpg),
+    outbox.save(record.to_json(), {"snapshot": ("snapshot.jpg", jpg),
+                                   "snapshot_public": ("snapshot_public.jpg", jpg),
                                    "crop_before": ("crop_before.jpg", jpg)})
     return record.id
 

@@ -60,8 +60,8 @@ def test_supervisor_runs_restarts_delivers_and_stops_on_sigterm(tmp_path: Path) 
                 return len(svc.stored) == 1 and sum("exited with code 2" in d for d in details) >= 2
 
             assert wait_until(restarted), svc.heartbeats[-5:]
-            assert wait_until(lambda: any(h["camera"] == "unreachable" and h["state"] in ("connecting", "error")
-                                          for h in svc.heartbeats))
+            assert wait_until(lambda: any(h["camera"] == "unreachable"
+                                          and h["state"] in ("connecting", "error") for h in svc.heartbeats))
         finally:
             # Like systemd or timeout(1): SIGTERM to the whole process group, cameras included.
             os.killpg(proc.pid, signal.SIGTERM)
@@ -75,4 +75,5 @@ def test_supervisor_runs_restarts_delivers_and_stops_on_sigterm(tmp_path: Path) 
         assert event["camera"] == "good" and event["scene_changed"] is True
         cameras = {h["camera"] for h in svc.heartbeats}
         assert cameras == {"good", "crashing", "unreachable"}
-        assert "camera worker stopped" in [h["detail"] for h in svc.heartbeats if h["camera"] == "unreachable"]
+        unreachable = [h["detail"] for h in svc.heartbeats if h["camera"] == "unreachable"]
+        assert "camera worker stopped" in unreachable
