@@ -29,7 +29,9 @@ from canteen.reference.models import Canteen, Dish, Meal, Stream
 from canteen.timeutil import add_months, local_now, month_days, month_end
 
 PLATE_STREAM = "plate"
+# A voided entry stays in the history but counts nowhere.
 LIVE = WasteEntry.voided.is_(False)
+# The food-waste rule, the only place it is written: current entries of food-waste streams (not grease).
 FOOD_WASTE = and_(LIVE, Stream.food_waste.is_(True))
 
 Slot = tuple[date, str]
