@@ -161,7 +161,7 @@ def register_commands(app: Flask) -> None:
     def export_ledger(canteen_code: str, month: str, out: Path, lang: str | None) -> None:
         """Write the printable monthly ledger as .xlsx."""
         from canteen.ledger.excel import ledger_workbook_bytes
-        from canteen.ledger.summary import month_ledger
+        from canteen.ledger.figures import month_ledger
 
         settings = current_app.config["SETTINGS"]
         canteen = canteen_by_code(db.session, canteen_code)

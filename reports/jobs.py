@@ -20,9 +20,8 @@ from sqlalchemy import select
 from canteen.config import AppConfig
 from canteen.db import utcnow
 from canteen.extensions import db
-from canteen.ledger.models import WasteEntry
-from canteen.ledger.summary import serving_slots
-from canteen.reference.models import Canteen, Meal, Stream
+from canteen.ledger.figures import filled_slots, serving_slots
+from canteen.reference.models import Canteen
 from canteen.timeutil import add_months, month_start
 from reports.models import MissingEntryCheck
 from reports.service import produce_report, report_targets
@@ -86,11 +85,8 @@ def missing_entries(context: JobContext) -> JobOutcome:
     day: date = context.due.date()
     canteens = session.scalars(select(Canteen).where(Canteen.active.is_(True), Canteen.opened_on <= day)
                                .order_by(Canteen.id)).all()
-    filled = {(canteen_id, meal) for canteen_id, meal in session.execute(
-        select(WasteEntry.canteen_id, Meal.code).join(Meal, Meal.id == WasteEntry.meal_id)
-        .join(Stream, Stream.id == WasteEntry.stream_id)
-        .where(WasteEntry.day == day, WasteEntry.voided.is_(False), Stream.food_waste.is_(True))
-        .group_by(WasteEntry.canteen_id, Meal.code))}
+    ids = [canteen.id for canteen in canteens]
+    filled = {(canteen_id, meal) for canteen_id, _day, meal in filled_slots(session, ids, day, day)}
     lines = []
     for canteen in canteens:
         missing = [meal for _day, meal in serving_slots(settings, canteen, [day], context.now)

@@ -9,13 +9,13 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from canteen.config import AppConfig
-from canteen.ledger.summary import MonthLedger, month_ledger
+from canteen.ledger.figures import month_changes, months_between, top_dishes, year_ago
 from canteen.ledger.wording import change_sentence
 from canteen.reference.models import Canteen
 from canteen.timeutil import add_months, local_today, month_end
 from reports import charts, sources
 from reports.charts import Chart
-from reports.data import MonthFigures, collect_months, combine, months_between, season_start, top_dishes
+from reports.data import MonthFigures, collect_months, combine, season_start
 from reports.labels import change_pct, kg_text, local_name, month_label
 
 MAX_LISTED_GAPS = 40
@@ -78,23 +78,37 @@ class MonthlyReport:
                 "charts": {chart.name: chart.numbers for chart in self.charts}}
 
 
-def _sum_ledgers(ledgers: list[MonthLedger]) -> dict[str, Any]:
-    keys = ("total_g", "other_g", "diner_meals")
-    summed: dict[str, Any] = {key: sum(getattr(ledger, key) for ledger in ledgers) for key in keys}
-    summed["previous_g"] = sum(ledger.previous.total_g for ledger in ledgers)
+def _sum_canteens(settings: AppConfig, canteens: list[Canteen],
+                  per_canteen: dict[int, dict[date, MonthFigures]], month: date) -> dict[str, Any]:
+    """The report's month summed over canteens, with the months it compares with (like with like)."""
+    previous_month = add_months(month, -1)
+    this = [per_canteen[canteen.id][month] for canteen in canteens]
+    before = [per_canteen[canteen.id][previous_month] for canteen in canteens]
+    earlier = [year_ago(canteen, per_canteen[canteen.id], month) for canteen in canteens]
+    summed: dict[str, Any] = {key: sum(getattr(item, key) for item in this)
+                              for key in ("total_g", "other_g", "diner_meals")}
+    summed["previous_g"] = sum(item.total_g for item in before)
     # A sum over canteens compares with the month before only when the same canteens have entries in both.
-    summed["previous_has"] = any(ledger.previous.has_entries for ledger in ledgers) and all(
-        ledger.previous.has_entries == (ledger.total_g > 0) for ledger in ledgers)
-    summed["previous_missing"] = sum(ledger.previous.missing_slots for ledger in ledgers)
-    years = [ledger.last_year for ledger in ledgers if ledger.last_year is not None]
-    like = bool(years) and all((ledger.last_year is not None) == (ledger.total_g > 0) for ledger in ledgers)
+    summed["previous_has"] = any(item.has_entries for item in before) and all(
+        previous.has_entries == (current.total_g > 0) for previous, current in zip(before, this))
+    summed["previous_missing"] = sum(item.missing_slots for item in before)
+    years = [item for item in earlier if item is not None]
+    like = bool(years) and all((item is not None) == (current.total_g > 0)
+                               for item, current in zip(earlier, this))
     summed["last_year_g"] = sum(item.total_g for item in years) if like else None
     summed["last_year_missing"] = sum(item.missing_slots for item in years) if like else 0
-    summed["missing"] = [(ledger.canteen, day, meal) for ledger in ledgers for day, meal in ledger.missing]
-    for attribute in ("by_stream_g", "by_meal_g", "by_dish_g", "disposals_g"):
+    summed["missing"] = [(canteen, day, meal) for canteen, item in zip(canteens, this)
+                         for day, meal in item.missing]
+    by_meal: dict[str, int] = {}
+    for canteen, item in zip(canteens, this):
+        config = settings.canteen(canteen.code)
+        for meal in settings.meals_of(config) if config else settings.meals:
+            by_meal[meal.code] = by_meal.get(meal.code, 0) + item.by_meal_g.get(meal.code, 0)
+    summed["by_meal_g"] = by_meal
+    for attribute in ("by_stream_g", "disposals_by_type_g"):
         merged: dict[str, int] = {}
-        for ledger in ledgers:
-            for key, grams in getattr(ledger, attribute).items():
+        for item in this:
+            for key, grams in getattr(item, attribute).items():
                 merged[key] = merged.get(key, 0) + grams
         summed[attribute] = merged
     return summed
@@ -144,12 +158,11 @@ def build_monthly_report(session: Session, settings: AppConfig, month: date, can
     meal_names = {meal.code: local_name(meal) for meal in settings.meals}
     stream_names = {stream.code: local_name(stream) for stream in settings.streams}
 
-    ledgers = [month_ledger(session, settings, item, month, now) for item in canteens]
-    summed = _sum_ledgers(ledgers)
-
     chart_first = add_months(month, 1 - report_settings.chart_months)
     series_first = add_months(chart_first, -12)
+    # The month is computed once: the charts' series holds it and every month it is compared with.
     per_canteen = collect_months(session, settings, canteens, series_first, month, now)
+    summed = _sum_canteens(settings, canteens, per_canteen, month)
     series = combine(per_canteen, months_between(series_first, month), stream_codes)
     by_month = {figures.month: figures for figures in series}
     shown = [by_month[item] for item in months_between(chart_first, month)]
@@ -197,10 +210,10 @@ def build_monthly_report(session: Session, settings: AppConfig, month: date, can
         target_plate_g=report_settings.target_plate_g, baseline_plate_g=report_settings.baseline_plate_g,
         headline=headline, mom_line=mom_line, yoy_line=yoy_line,
         gaps=_gaps(settings, month, summed, several, today, meal_names),
-        disposals=[(label, summed["disposals_g"].get(key, 0)) for key, label in
+        disposals=[(label, summed["disposals_by_type_g"].get(key, 0)) for key, label in
                    (("food", _("food waste to hauler or composter")), ("grease", _("waste grease")))],
         dishes=month_dishes,
-        canteen_lines=[_canteen_line(ledger) for ledger in ledgers]
+        canteen_lines=[_canteen_line(item, per_canteen[item.id], month) for item in canteens]
         if several else [],
         score=score, score_grade=charts.band_of(score, bands) if score is not None else None,
         scores_available=scores is not None,
@@ -235,15 +248,14 @@ def build_monthly_report(session: Session, settings: AppConfig, month: date, can
     return report
 
 
-def _canteen_line(ledger: MonthLedger) -> CanteenLine:
-    has_previous = ledger.previous.has_entries
+def _canteen_line(canteen: Canteen, by_month: dict[date, MonthFigures], month: date) -> CanteenLine:
+    this, previous = by_month[month], by_month[add_months(month, -1)]
+    changes = month_changes(this, previous, year_ago(canteen, by_month, month))
     return CanteenLine(
-        code=ledger.canteen.code, name=local_name(ledger.canteen), total_g=ledger.total_g,
-        mom_g=ledger.mom_change_g if has_previous else None,
-        mom_pct=ledger.mom_change_pct if has_previous else None,
-        yoy_g=ledger.yoy_change_g, yoy_pct=ledger.yoy_change_pct,
-        plate_g_per_diner_meal=ledger.plate_g_per_diner_meal, diner_meals=ledger.diner_meals,
-        missing=len(ledger.missing))
+        code=canteen.code, name=local_name(canteen), total_g=this.total_g, mom_g=changes.mom_g,
+        mom_pct=changes.mom_pct, yoy_g=changes.yoy_g, yoy_pct=changes.yoy_pct,
+        plate_g_per_diner_meal=this.plate_g_per_diner_meal,
+        diner_meals=this.diner_meals, missing=this.missing_slots)
 
 
 def _offence_rows(counts: dict[str, int] | None) -> list[tuple[str, int]] | None:

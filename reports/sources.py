@@ -1,23 +1,29 @@
 """Figures from the features a report draws on but does not own: the caterer's assessment, spot checks and
 rectifications (``canteen.assessment``, ``canteen.spotchecks``) and the offence ladder (``canteen.offences``).
 
-They are imported defensively: without the feature (or its tables) a function answers None, so the report
-says 'no data' instead of pretending to a zero. Nothing here names a diner.
+Those features always ship with the service and are imported normally. A database without their tables
+(not migrated yet) makes a function answer None, so the report says 'no data' instead of pretending to a zero.
+Nothing here names a diner.
 """
 from __future__ import annotations
 
-import importlib
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
-from types import ModuleType
 from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
+from canteen.assessment.assessments import score_of
+from canteen.assessment.models import Assessment
+from canteen.assessment.sheet import sheet_of
+from canteen.camera_events.models import CameraEvent
 from canteen.config import AppConfig
+from canteen.offences.models import Escalation, Offence
+from canteen.spotchecks import services as spotcheck_services
+from canteen.spotchecks.models import SpotCheck, SpotCheckFinding
 from canteen.timeutil import add_months, month_end
 from reports.labels import english, local_name
 
@@ -47,28 +53,10 @@ class RectificationLine:
     status: str
 
 
-def optional_module(name: str) -> ModuleType | None:
-    """Import a feature module if it is installed; None otherwise (a broken module still raises)."""
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name and (name == exc.name or name.startswith(exc.name + ".")):
-            return None
-        raise
-
-
 def has_tables(session: Session, *names: str) -> bool:
     """True when every named table exists in the database the session talks to."""
     inspector = inspect(session.connection())
     return all(inspector.has_table(name) for name in names)
-
-
-def _available(session: Session, modules: tuple[str, ...],
-               tables: tuple[str, ...]) -> list[ModuleType] | None:
-    loaded = [optional_module(name) for name in modules]
-    if any(module is None for module in loaded) or not has_tables(session, *tables):
-        return None
-    return loaded  # type: ignore[return-value]
 
 
 def _local_bounds(settings: AppConfig, month: date) -> tuple[datetime, datetime]:
@@ -78,18 +66,15 @@ def _local_bounds(settings: AppConfig, month: date) -> tuple[datetime, datetime]
 
 
 def caterer_scores(session: Session, canteen_ids: list[int], months: list[date]) -> dict[date, float] | None:
-    """The caterer's monthly total (mean of the canteens' submitted assessments); None without the feature."""
-    loaded = _available(session, ("canteen.assessment.models", "canteen.assessment.assessments"),
-                        ("assessment",))
-    if loaded is None or not canteen_ids or not months:
+    """The caterer's monthly total (mean of the canteens' submitted assessments); None without its tables."""
+    if not has_tables(session, "assessment") or not canteen_ids or not months:
         return None
-    models, assessments = loaded
-    rows = session.scalars(select(models.Assessment).where(
-        models.Assessment.canteen_id.in_(canteen_ids), models.Assessment.month.in_(months),
-        models.Assessment.status != "draft")).all()
+    rows = session.scalars(select(Assessment).where(
+        Assessment.canteen_id.in_(canteen_ids), Assessment.month.in_(months),
+        Assessment.status != "draft")).all()
     totals: dict[date, list[float]] = {}
     for assessment in rows:
-        totals.setdefault(assessment.month, []).append(float(assessments.score_of(assessment).total))
+        totals.setdefault(assessment.month, []).append(float(score_of(assessment).total))
     return {month: round(sum(values) / len(values), 1) for month, values in totals.items()}
 
 
@@ -103,17 +88,15 @@ def score_bands(settings: AppConfig) -> list[tuple[float, str]] | None:
 
 
 def spot_checks(session: Session, canteen_ids: list[int], month: date) -> list[SpotCheckLine] | None:
-    """The month's spot checks with their findings; None without the spot-check feature."""
-    loaded = _available(session, ("canteen.spotchecks.models", "canteen.assessment.sheet"), ("spot_check",))
-    if loaded is None:
+    """The month's spot checks with their findings; None without the spot-check tables."""
+    if not has_tables(session, "spot_check"):
         return None
-    models, sheet_module = loaded
-    checks = session.scalars(select(models.SpotCheck).where(
-        models.SpotCheck.canteen_id.in_(canteen_ids), models.SpotCheck.day >= month,
-        models.SpotCheck.day <= month_end(month)).order_by(models.SpotCheck.day, models.SpotCheck.id)).all()
+    checks = session.scalars(select(SpotCheck).where(
+        SpotCheck.canteen_id.in_(canteen_ids), SpotCheck.day >= month,
+        SpotCheck.day <= month_end(month)).order_by(SpotCheck.day, SpotCheck.id)).all()
     lines = []
     for check in checks:
-        sheet = sheet_module.sheet_of(check.sheet_version)
+        sheet = sheet_of(check.sheet_version)
         names = [_rule_name(sheet, finding.rule_code) + (f" ×{finding.count}" if finding.count > 1 else "")
                  for finding in check.findings]
         response = {"signed": _("signed by the caterer"), "disputed": _("disputed by the caterer")}.get(
@@ -131,13 +114,10 @@ def _rule_name(sheet: Any, code: str) -> str:
 
 
 def rectifications(session: Session, canteen_ids: list[int], month: date) -> list[RectificationLine] | None:
-    """Rectifications ordered during the month or still open at its end; None without the feature."""
-    loaded = _available(session, ("canteen.spotchecks.models", "canteen.assessment.sheet"),
-                        ("spot_check_finding",))
-    if loaded is None:
+    """Rectifications ordered during the month or still open at its end; None without its tables."""
+    if not has_tables(session, "spot_check_finding"):
         return None
-    models, sheet_module = loaded
-    finding, check = models.SpotCheckFinding, models.SpotCheck
+    finding, check = SpotCheckFinding, SpotCheck
     last = month_end(month)
     rows = session.scalars(select(finding).join(check, check.id == finding.check_id).where(
         check.canteen_id.in_(canteen_ids), finding.rectify_by.is_not(None), check.day <= last)
@@ -154,7 +134,7 @@ def rectifications(session: Session, canteen_ids: list[int], month: date) -> lis
             status = _("open, overdue")
         else:
             status = _("open")
-        subject = _rule_name(sheet_module.sheet_of(row.check.sheet_version), row.rule_code)
+        subject = _rule_name(sheet_of(row.check.sheet_version), row.rule_code)
         lines.append(RectificationLine(local_name(row.check.canteen), subject, row.rectify_by, status))
     return lines
 
@@ -162,38 +142,33 @@ def rectifications(session: Session, canteen_ids: list[int], month: date) -> lis
 def offences_by_step(session: Session, settings: AppConfig, canteen_ids: list[int],
                      month: date) -> dict[str, int] | None:
     """Confirmed offences of the month and the ladder steps they led to (counts only, nobody named)."""
-    loaded = _available(session, ("canteen.offences.models", "canteen.camera_events.models"),
-                        ("offence", "escalation"))
-    if loaded is None:
+    if not has_tables(session, "offence", "escalation"):
         return None
-    models, events = loaded
     since, until = _local_bounds(settings, month)
-    offence, event = models.Offence, events.CameraEvent
+    offence, event = Offence, CameraEvent
     offences = session.scalar(select(func.count()).select_from(offence)
                               .join(event, event.id == offence.event_id)
                               .where(event.canteen_id.in_(canteen_ids), offence.occurred_at >= since,
                                      offence.occurred_at < until, offence.withdrawn_at.is_(None),
                                      offence.annulled_at.is_(None)))
     steps = dict(session.execute(
-        select(models.Escalation.step, func.count()).join(models.Offence,
-                                                          models.Offence.id == models.Escalation.offence_id)
-        .join(events.CameraEvent, events.CameraEvent.id == models.Offence.event_id)
-        .where(events.CameraEvent.canteen_id.in_(canteen_ids), models.Escalation.created_at >= since,
-               models.Escalation.created_at < until, models.Escalation.status.not_in(NOT_STANDING))
-        .group_by(models.Escalation.step)).all())
+        select(Escalation.step, func.count()).join(Offence, Offence.id == Escalation.offence_id)
+        .join(CameraEvent, CameraEvent.id == Offence.event_id)
+        .where(CameraEvent.canteen_id.in_(canteen_ids), Escalation.created_at >= since,
+               Escalation.created_at < until, Escalation.status.not_in(NOT_STANDING))
+        .group_by(Escalation.step)).all())
     return {"offences": int(offences or 0), **{step: int(steps.get(step, 0)) for step in STEPS}}
 
 
 def open_rectification_count(session: Session, settings: AppConfig, actor: Any,
                              canteen_ids: list[int]) -> int | None:
-    """Open rectifications the actor may see in these canteens; None without the spot-check feature."""
-    services = optional_module("canteen.spotchecks.services")
-    if services is None or not has_tables(session, "spot_check_finding"):
+    """Open rectifications the actor may see in these canteens; None without the spot-check tables."""
+    if not has_tables(session, "spot_check_finding"):
         return None
-    findings = services.rectifications(session, settings, actor, "open")
+    findings = spotcheck_services.rectifications(session, settings, actor, "open")
     return sum(1 for finding in findings if finding.check.canteen_id in canteen_ids)
 
 
 def rectifications_endpoint() -> str | None:
-    """The endpoint of the page listing open rectifications, when that feature is installed."""
-    return "spotchecks.rectifications_page" if optional_module("canteen.spotchecks.web") else None
+    """The endpoint of the page listing open rectifications."""
+    return "spotchecks.rectifications_page"

@@ -21,10 +21,11 @@ from canteen.assessment.models import Assessment, AssessmentLine, Contractor
 from canteen.assessment.proposals import decide_proposal, undecided_proposals
 from canteen.auth.models import User
 from canteen.config import AppConfig
+from canteen.ledger.figures import slot_grams
 from canteen.reference.services import canteen_by_code
 from canteen.spotchecks.draw import draw_month
 from canteen.spotchecks.models import SpotCheck
-from canteen.spotchecks.services import ledger_grams, record_check
+from canteen.spotchecks.services import record_check
 from canteen.timeutil import month_end
 
 DEMO_CONTRACTOR = {
@@ -41,7 +42,7 @@ def _at(day: date, hour: int, settings: AppConfig) -> datetime:
 
 def _reweigh(session: Session, canteen_id: int, day: date, meal: str, factor: float) -> list[dict[str, Any]]:
     """A plate-bin re-weigh ``factor`` times what the ledger holds (nothing when the ledger has no weight)."""
-    grams = ledger_grams(session, canteen_id, day, meal, "plate")
+    grams = slot_grams(session, canteen_id, day, meal).get("plate")
     return [] if not grams else [{"stream": "plate", "weight": round(grams * factor), "unit": "g"}]
 
 

@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from canteen.assessment import audit
@@ -25,10 +25,9 @@ from canteen.auth.models import User
 from canteen.config import AppConfig
 from canteen.db import utcnow
 from canteen.errors import NotFound
-from canteen.ledger.models import WasteEntry
-from canteen.ledger.summary import month_ledger, serving_slots
+from canteen.ledger.figures import first_food_waste_entries, month_series, serving_slots
 from canteen.ledger.validation import FieldErrors, clean_text
-from canteen.reference.models import Canteen, Meal, Stream
+from canteen.reference.models import Canteen
 from canteen.spotchecks.models import SpotCheck
 from canteen.spotchecks.services import reweigh_comparison
 from canteen.timeutil import add_months, month_days, month_end
@@ -62,12 +61,7 @@ def _end_of_day_utc(day: date, settings: AppConfig) -> datetime:
 def missing_by_end_of_day(session: Session, settings: AppConfig, canteen: Canteen, month: date,
                           now: datetime | None = None) -> tuple[list[tuple[date, str]], list[tuple[date, str]]]:
     """Served meals of the month without a food-waste entry by the end of their day: (never entered, late)."""
-    rows = session.execute(
-        select(WasteEntry.day, Meal.code, WasteEntry.source, func.min(WasteEntry.created_at))
-        .join(Meal, Meal.id == WasteEntry.meal_id).join(Stream, Stream.id == WasteEntry.stream_id)
-        .where(WasteEntry.canteen_id == canteen.id, WasteEntry.day >= month, WasteEntry.day <= month_end(month),
-               WasteEntry.voided.is_(False), Stream.food_waste.is_(True))
-        .group_by(WasteEntry.day, Meal.code, WasteEntry.source)).all()
+    rows = first_food_waste_entries(session, canteen.id, month, month_end(month))
     first: dict[tuple[date, str], datetime] = {}
     for day, meal, source, created_at in rows:
         # Imported rows copy a paper ledger kept at the time; when they reached this system says nothing.
@@ -92,25 +86,19 @@ def plate_baseline(session: Session, settings: AppConfig, canteen: Canteen, mont
                    now: datetime | None = None) -> tuple[float | None, str | None, list[str]]:
     """(baseline g per diner-meal, basis, months used): the same month last year, else the season's average."""
     last_year = add_months(month, -12)
-    if month_end(last_year) >= canteen.opened_on:
-        figure = month_ledger(session, settings, canteen, last_year, now).plate_g_per_diner_meal
-        if figure is not None:
-            return figure, "same_month_last_year", [last_year.strftime("%Y-%m")]
     season = settings.season_of(month.month)
-    if season is None:
+    earlier = [add_months(month, -back) for back in range(1, 12)]
+    candidates = [item for item in earlier if season is not None and item.month in season.months]
+    opened = [item for item in [last_year, *candidates] if month_end(item) >= canteen.opened_on]
+    plate = {item: figures.plate_g_per_diner_meal
+             for item, figures in month_series(session, settings, [canteen], opened, now)[canteen.id].items()}
+    if plate.get(last_year) is not None:
+        return plate[last_year], "same_month_last_year", [last_year.strftime("%Y-%m")]
+    found = {item: value for item in candidates if (value := plate.get(item)) is not None}
+    if not found:
         return None, None, []
-    figures, used = [], []
-    for back in range(1, 12):
-        earlier = add_months(month, -back)
-        if earlier.month not in season.months or month_end(earlier) < canteen.opened_on:
-            continue
-        figure = month_ledger(session, settings, canteen, earlier, now).plate_g_per_diner_meal
-        if figure is not None:
-            figures.append(figure)
-            used.append(earlier.strftime("%Y-%m"))
-    if not figures:
-        return None, None, []
-    return round(sum(figures) / len(figures), 1), "season_average", sorted(used)
+    return (round(sum(found.values()) / len(found), 1), "season_average",
+            sorted(item.strftime("%Y-%m") for item in found))
 
 
 def proposals_for(session: Session, settings: AppConfig, assessment: Assessment,
@@ -130,7 +118,8 @@ def proposals_for(session: Session, settings: AppConfig, assessment: Assessment,
             ledger_day=slots[0][0] if slots else None, reference=f"ledger {month:%Y-%m}"))
     found = sheet.rule_for_source("plate_baseline")
     if found is not None:
-        current = month_ledger(session, settings, canteen, month, now).plate_g_per_diner_meal
+        this = month_series(session, settings, [canteen], [month], now)[canteen.id][month]
+        current = this.plate_g_per_diner_meal
         baseline, basis, used = plate_baseline(session, settings, canteen, month, now)
         excess = None
         if current is not None and baseline:

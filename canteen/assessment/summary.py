@@ -18,7 +18,7 @@ from canteen.assessment.settings import BandSettings, ItemSettings
 from canteen.auth.models import User
 from canteen.auth.permissions import can_access_canteen
 from canteen.config import AppConfig
-from canteen.ledger.summary import month_ledger
+from canteen.ledger.figures import month_series
 from canteen.reference.models import Canteen
 from canteen.timeutil import local_today, month_end
 
@@ -110,8 +110,12 @@ def year_summary(session: Session, settings: AppConfig, actor: User, contractor_
     deducted: dict[str, dict[date, Decimal]] = {}
     items: dict[str, ItemSettings] = {item.code: item for item in settings.assessment.items}
     for canteen in canteens:
-        for number in range(1, 13):
-            month = date(year, number, 1)
+        year_months = [date(year, number, 1) for number in range(1, 13)]
+        ledger_months = [month for month in year_months
+                         if contractor.starts_on <= month_end(month) and month <= contractor.ends_on
+                         and month <= today and month_end(month) >= canteen.opened_on]
+        by_month = month_series(session, settings, [canteen], ledger_months, now)[canteen.id]
+        for month in year_months:
             row = SummaryMonth(month, canteen)
             assessment = assessments.get((canteen.id, month))
             if assessment is not None:
@@ -121,13 +125,12 @@ def year_summary(session: Session, settings: AppConfig, actor: User, contractor_
                 for item_score in row.card.items:
                     per_month = deducted.setdefault(item_score.item.code, {})
                     per_month[month] = per_month.get(month, ZERO) + item_score.deducted
-            in_contract = contractor.starts_on <= month_end(month) and month <= contractor.ends_on
-            if in_contract and month <= today and month_end(month) >= canteen.opened_on:
-                ledger = month_ledger(session, settings, canteen, month, now)
+            figures = by_month.get(month)
+            if figures is not None:
                 # A month nobody weighed has no waste figure, not a figure of zero.
-                if any(day.cells for day in ledger.days):
-                    row.waste_kg = round(ledger.total_kg, 1)
-                    row.plate_g = ledger.plate_g_per_diner_meal
-                row.missing_meals = len(ledger.missing)
+                if figures.weighed:
+                    row.waste_kg = round(figures.total_kg, 1)
+                    row.plate_g = figures.plate_g_per_diner_meal
+                row.missing_meals = figures.missing_slots
             months.append(row)
     return YearSummary(contractor, year, canteens, months, list(items.values()), deducted)

@@ -13,7 +13,7 @@ from canteen.extensions import db
 from canteen.ledger.diners import diner_count_as_dict, set_diner_count
 from canteen.ledger.entries import entry_as_dict, list_entries, record_entry
 from canteen.ledger.excel import ledger_workbook_bytes
-from canteen.ledger.summary import ledger_as_dict, month_ledger
+from canteen.ledger.figures import ledger_as_dict, month_ledger
 from canteen.ledger.validation import FieldErrors, parse_day, resolve_canteen
 from canteen.timeutil import parse_month
 

@@ -23,8 +23,8 @@ from canteen.ledger.diners import parse_count, set_diner_count
 from canteen.ledger.disposals import list_disposals, record_disposal, void_disposal
 from canteen.ledger.entries import correct_entry, get_entry, record_entry, void_entry
 from canteen.ledger.excel import ledger_workbook_bytes
+from canteen.ledger.figures import cell_history, day_cells, month_ledger
 from canteen.ledger.models import DinerCount, WasteEntry
-from canteen.ledger.summary import cell_history, month_ledger
 from canteen.ledger.validation import FieldErrors, parse_weight_g
 from canteen.ledger.wording import change_sentence
 from canteen.reference.models import Canteen, Meal, Stream
@@ -110,17 +110,6 @@ class Cell:
         return len(self.entries) <= 1 and not any(entry.dish_id for entry in self.entries)
 
 
-def _cell_totals(canteen: Canteen, day: date) -> dict[tuple[str, str], int]:
-    rows = db.session.execute(
-        select(Meal.code, Stream.code, WasteEntry.weight_g).join(Meal, Meal.id == WasteEntry.meal_id)
-        .join(Stream, Stream.id == WasteEntry.stream_id)
-        .where(WasteEntry.canteen_id == canteen.id, WasteEntry.day == day, WasteEntry.voided.is_(False))).all()
-    totals: dict[tuple[str, str], int] = {}
-    for meal, stream, grams in rows:
-        totals[(meal, stream)] = totals.get((meal, stream), 0) + grams
-    return totals
-
-
 def _build_grid(canteen: Canteen, day: date, unit_grams: int) -> tuple[list[Any], dict[tuple[str, str], Cell],
                                                                         dict[str, DinerCount]]:
     settings = _settings()
@@ -129,8 +118,8 @@ def _build_grid(canteen: Canteen, day: date, unit_grams: int) -> tuple[list[Any]
     entries = db.session.scalars(select(WasteEntry).where(
         WasteEntry.canteen_id == canteen.id, WasteEntry.day == day, WasteEntry.voided.is_(False))
         .order_by(WasteEntry.id)).all()
-    yesterday = _cell_totals(canteen, day - timedelta(days=1))
-    week_ago = _cell_totals(canteen, day - timedelta(days=7))
+    yesterday = day_cells(db.session, canteen.id, day - timedelta(days=1))
+    week_ago = day_cells(db.session, canteen.id, day - timedelta(days=7))
     history = cell_history(db.session, canteen, day, settings.ledger.outlier_weeks)
     factor = settings.ledger.outlier_factor
     cells: dict[tuple[str, str], Cell] = {}

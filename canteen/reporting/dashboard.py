@@ -10,9 +10,8 @@ from sqlalchemy.orm import Session
 
 from canteen.camera_events.models import CameraEvent
 from canteen.config import AppConfig
-from canteen.ledger.models import WasteEntry
-from canteen.ledger.summary import serving_slots
-from canteen.reference.models import Canteen, Meal, Stream
+from canteen.ledger.figures import filled_slots, range_totals, serving_slots
+from canteen.reference.models import Canteen
 from canteen.timeutil import add_months, local_now, month_end
 from reports.labels import change_pct
 from reports.models import MissingEntryCheck
@@ -52,30 +51,6 @@ class OpenMeal:
     over: bool
 
 
-def _food_g(session: Session, canteen_ids: list[int], first: date, last: date) -> dict[int, int]:
-    rows = session.execute(
-        select(WasteEntry.canteen_id, func.sum(WasteEntry.weight_g))
-        .join(Stream, Stream.id == WasteEntry.stream_id)
-        .where(WasteEntry.canteen_id.in_(canteen_ids), WasteEntry.day >= first, WasteEntry.day <= last,
-               WasteEntry.voided.is_(False), Stream.food_waste.is_(True))
-        .group_by(WasteEntry.canteen_id))
-    return {canteen_id: int(grams) for canteen_id, grams in rows}
-
-
-def _filled(session: Session, canteen_ids: list[int], first: date, last: date) -> set[tuple[int, date, str]]:
-    rows = session.execute(
-        select(WasteEntry.canteen_id, WasteEntry.day, Meal.code).join(Meal, Meal.id == WasteEntry.meal_id)
-        .join(Stream, Stream.id == WasteEntry.stream_id)
-        .where(WasteEntry.canteen_id.in_(canteen_ids), WasteEntry.day >= first, WasteEntry.day <= last,
-               WasteEntry.voided.is_(False), Stream.food_waste.is_(True))
-        .group_by(WasteEntry.canteen_id, WasteEntry.day, Meal.code))
-    return {(canteen_id, day, meal) for canteen_id, day, meal in rows}
-
-
-def _days(first: date, last: date) -> list[date]:
-    return [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
-
-
 def month_so_far(session: Session, settings: AppConfig, canteens: list[Canteen],
                  now: datetime | None = None) -> list[SoFar]:
     """Per canteen, then the total: the 1st to today against the 1st to the same day of last month."""
@@ -84,19 +59,14 @@ def month_so_far(session: Session, settings: AppConfig, canteens: list[Canteen],
     previous_first = add_months(first, -1)
     # The same days: the 1st to today's day number, cut at the end of a shorter month.
     previous_last = min(previous_first + timedelta(days=today.day - 1), month_end(previous_first))
-    ids = [canteen.id for canteen in canteens]
-    if not ids:
+    if not canteens:
         return []
-    this, previous = _food_g(session, ids, first, today), _food_g(session, ids, previous_first, previous_last)
-    filled = _filled(session, ids, previous_first, today)
-    lines = []
-    for canteen in canteens:
-        this_slots = serving_slots(settings, canteen, _days(first, today), now)
-        previous_slots = serving_slots(settings, canteen, _days(previous_first, previous_last), now)
-        lines.append(SoFar(canteen, first, today, previous_first, previous_last, this.get(canteen.id, 0),
-                           previous.get(canteen.id, 0),
-                           sum(1 for day, meal in this_slots if (canteen.id, day, meal) not in filled),
-                           sum(1 for day, meal in previous_slots if (canteen.id, day, meal) not in filled)))
+    this = range_totals(session, settings, canteens, first, today, now)
+    previous = range_totals(session, settings, canteens, previous_first, previous_last, now)
+    lines = [SoFar(canteen, first, today, previous_first, previous_last, this[canteen.id].total_g,
+                   previous[canteen.id].total_g, this[canteen.id].missing_slots,
+                   previous[canteen.id].missing_slots)
+             for canteen in canteens]
     if len(lines) > 1:
         lines.append(SoFar(None, first, today, previous_first, previous_last, sum(l.this_g for l in lines),
                            sum(l.previous_g for l in lines), sum(l.this_missing for l in lines),
@@ -110,7 +80,7 @@ def meals_open_today(session: Session, settings: AppConfig, canteens: list[Cante
     current = local_now(settings.zone, now)
     today = current.date()
     ids = [canteen.id for canteen in canteens]
-    filled = _filled(session, ids, today, today) if ids else set()
+    filled = filled_slots(session, ids, today, today)
     ended = {(day, meal) for canteen in canteens
              for day, meal in serving_slots(settings, canteen, [today], now)}
     open_meals = []
@@ -138,7 +108,7 @@ def recent_checks(session: Session, canteens: list[Canteen], today: date,
 
 def still_missing(session: Session, check: MissingEntryCheck) -> list[str]:
     """The meals of a check that still have no food-waste weight now."""
-    filled = {meal for _c, _d, meal in _filled(session, [check.canteen_id], check.day, check.day)}
+    filled = {meal for _c, _d, meal in filled_slots(session, [check.canteen_id], check.day, check.day)}
     return [meal for meal in check.missing_meals if meal not in filled]
 
 

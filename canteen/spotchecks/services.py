@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from canteen.assessment import audit
@@ -20,10 +20,10 @@ from canteen.auth.permissions import can_access_canteen
 from canteen.config import AppConfig
 from canteen.db import utcnow
 from canteen.errors import Conflict, InvalidInput, NotFound
-from canteen.ledger.models import WasteEntry
+from canteen.ledger.figures import slot_grams
 from canteen.ledger.validation import (FieldErrors, check_day_allowed, clean_text, parse_day, parse_weight_g,
                                        resolve_canteen, resolve_meal)
-from canteen.reference.models import Canteen, Meal, Stream
+from canteen.reference.models import Canteen
 from canteen.spotchecks.models import (CHECK_KINDS, SpotCheck, SpotCheckFinding, SpotCheckPhoto, SpotCheckReweigh,
                                        SpotCheckSlot)
 from canteen.timeutil import local_today
@@ -51,22 +51,13 @@ class ReweighRow:
                 "beyond_tolerance": self.beyond}
 
 
-def ledger_grams(session: Session, canteen_id: int, day: date, meal_code: str, stream_code: str) -> int | None:
-    """What the ledger holds now for a canteen-day-meal-stream (None: nothing entered)."""
-    grams = session.scalar(
-        select(func.sum(WasteEntry.weight_g)).join(Meal, Meal.id == WasteEntry.meal_id)
-        .join(Stream, Stream.id == WasteEntry.stream_id)
-        .where(WasteEntry.canteen_id == canteen_id, WasteEntry.day == day, Meal.code == meal_code,
-               Stream.code == stream_code, WasteEntry.voided.is_(False)))
-    return None if grams is None else int(grams)
-
-
 def reweigh_comparison(session: Session, settings: AppConfig, check: SpotCheck) -> list[ReweighRow]:
     """Each re-weigh of the check against the current ledger; a meal without a ledger weight is flagged too."""
     tolerance = settings.assessment.spot_checks.reweigh_tolerance_pct
     rows = []
+    in_ledger = slot_grams(session, check.canteen_id, check.day, check.meal_code) if check.reweighs else {}
     for reweigh in check.reweighs:
-        ledger = ledger_grams(session, check.canteen_id, check.day, check.meal_code, reweigh.stream_code)
+        ledger = in_ledger.get(reweigh.stream_code)
         if ledger is None:
             rows.append(ReweighRow(reweigh.stream_code, reweigh.weighed_g, None, None, None, True))
             continue

@@ -10,7 +10,7 @@ from canteen.errors import Conflict, Forbidden, InvalidInput, NotFound
 from canteen.ledger.diners import set_diner_count
 from canteen.ledger.entries import correct_entry, entry_as_dict, list_entries, record_entry, void_entry
 from canteen.ledger.models import WasteEntry, WasteEntryRevision
-from canteen.ledger.summary import month_ledger
+from canteen.ledger.figures import month_ledger
 from canteen.reference.services import canteen_by_code
 
 JULY = date(2021, 7, 1)

@@ -7,7 +7,7 @@ import pytest
 
 from canteen.ledger.diners import set_diner_count
 from canteen.ledger.entries import void_entry
-from canteen.ledger.summary import ledger_as_dict, month_ledger
+from canteen.ledger.figures import ledger_as_dict, month_ledger
 from canteen.reference.services import canteen_by_code
 
 JULY, AUGUST = date(2021, 7, 1), date(2021, 8, 1)

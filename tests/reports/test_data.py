@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, timezone
-from typing import Callable
+from typing import Any, Callable
 
+from flask import Flask
+from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from canteen.auth.models import User
 from canteen.camera_events.models import CameraEvent
 from canteen.config import AppConfig
+from canteen.extensions import db
+from canteen.ledger.disposals import record_disposal
 from canteen.ledger.entries import void_entry
+from canteen.ledger.figures import month_ledger, months_between, top_dishes
 from canteen.ledger.models import WasteEntry
-from canteen.ledger.summary import month_ledger
+from canteen.ledger.wording import change_sentence
 from canteen.reference.models import Canteen
 from reports import charts
-from reports.data import collect_months, combine, months_between, season_start, top_dishes
+from reports.data import collect_months, combine, season_start
+from reports.monthly import build_monthly_report
 
 JULY, AUGUST = date(2021, 7, 1), date(2021, 8, 1)
 NOW = datetime(2021, 10, 1, tzinfo=timezone.utc)
@@ -65,6 +71,67 @@ def test_month_figures_match_the_ledger(session: Session, settings: AppConfig, w
     chart = charts.monthly_totals_chart(total[1:], total[0], "t")
     assert chart.numbers["months"][0]["mom_kg"] is None
     assert per[canteens["zonghe"].id][AUGUST].comparable(per[canteens["zonghe"].id][JULY])
+
+
+def _kg(grams: int | None) -> float | None:
+    return None if grams is None else round(grams / 1000, 3)
+
+
+def test_the_report_states_the_ledger_apis_numbers(app: Flask, session: Session, settings: AppConfig,
+                                                   weigh: Callable[..., None], admin: User,
+                                                   api_as: Callable[..., Any]) -> None:
+    """The monthly report and GET /api/v1/ledger share one computation; this keeps them in step."""
+    weigh("2020-08-03", "lunch", plate=30, prep=4, diners=300)
+    weigh("2021-07-30", "lunch", plate=10, diners=100)
+    weigh("2021-08-02", "lunch", plate=12.5, prep=3, grease=1.5, diners=200)
+    weigh("2021-08-02", "dinner", unsold=2, diners=50)
+    weigh("2021-08-04", "breakfast", plate=4, diners=0)
+    weigh("2021-08-02", "lunch", canteen="badajie", plate=6, diners=80)
+    for kind, waste_type, kg in (("hauler", "food", 15), ("composter", "food", 2), ("hauler", "grease", 1.5)):
+        record_disposal(session, settings, admin, {"canteen": "zonghe", "date": "2021-08-05", "receiver": "r",
+                                                   "manifest_no": f"M-{kind}-{waste_type}",
+                                                   "receiver_kind": kind, "waste_type": waste_type,
+                                                   "weight": kg, "unit": "kg"})
+    session.commit()
+    api = api_as("admin")
+    shown = {}
+    for code in ("zonghe", "badajie"):
+        response = api.get(f"/ledger?canteen={code}&month=2021-08")
+        assert response.status_code == 200
+        shown[code] = response.get_json()
+    ledger = shown["zonghe"]
+    with app.app_context(), force_locale("en"):
+        canteens = list(_canteens(db.session).values())
+        by_code = {canteen.code: canteen for canteen in canteens}
+        single = build_monthly_report(db.session, settings, AUGUST, by_code["zonghe"], canteens, NOW)
+        combined = build_monthly_report(db.session, settings, AUGUST, None, canteens, NOW)
+        # Both months compared with have missing meals, and so has August itself.
+        mom_line = change_sentence("mom", round(ledger["mom_change_kg"] * 1000), ledger["mom_change_pct"],
+                                   incomplete=True)
+        yoy_line = change_sentence("yoy", round(ledger["yoy_change_kg"] * 1000), ledger["yoy_change_pct"],
+                                   incomplete=True)
+    assert ledger["total_kg"] == 21.5 and ledger["mom_change_kg"] == 11.5 and ledger["yoy_change_kg"] == -12.5
+    assert _kg(single.total_g) == ledger["total_kg"] and _kg(single.other_g) == ledger["other_kg"]
+    assert [_kg(grams) for _name, grams in single.by_stream] == [
+        ledger["by_stream"][stream.code] for stream in settings.streams]
+    assert [_kg(grams) for _name, grams in single.by_meal] == [
+        ledger["by_meal"][meal.code] for meal in settings.meals]
+    assert single.diner_meals == ledger["diner_meals"] and single.plate_g == ledger["plate_g_per_diner_meal"]
+    assert [_kg(grams) for _name, grams in single.disposals] == [
+        ledger["disposals_kg"]["food"], ledger["disposals_kg"]["grease"]]
+    assert (single.mom_line, single.yoy_line) == (mom_line, yoy_line)
+    assert any(f"{len(ledger['missing'])} served meal" in gap for gap in single.gaps)
+
+    lines = {line.code: line for line in combined.canteen_lines}
+    for code, ledger in shown.items():
+        line = lines[code]
+        assert (_kg(line.total_g), _kg(line.mom_g), line.mom_pct, _kg(line.yoy_g), line.yoy_pct) == (
+            ledger["total_kg"], ledger["mom_change_kg"], ledger["mom_change_pct"], ledger["yoy_change_kg"],
+            ledger["yoy_change_pct"])
+        assert (line.plate_g_per_diner_meal, line.diner_meals, line.missing) == (
+            ledger["plate_g_per_diner_meal"], ledger["diner_meals"], len(ledger["missing"]))
+    assert _kg(combined.total_g) == round(sum(ledger["total_kg"] for ledger in shown.values()), 3)
+    assert combined.diner_meals == sum(ledger["diner_meals"] for ledger in shown.values())
 
 
 def test_confirmed_dumps_count_in_the_local_month(session: Session, settings: AppConfig, admin: User) -> None:

@@ -19,12 +19,12 @@ from sqlalchemy.orm import Session
 from canteen.camera_events.models import CameraEvent
 from canteen.config import AppConfig
 from canteen.extensions import db
+from canteen.ledger.figures import month_ledger, months_between
 from canteen.ledger.models import Disposal
-from canteen.ledger.summary import month_ledger
 from canteen.ledger.wording import change_sentence
 from canteen.reference.models import Canteen
 from reports import charts, service
-from reports.data import collect_months, combine, months_between
+from reports.data import collect_months, combine
 from reports.plotting import CJK_FAMILY, setup_fonts
 from reports.models import ReportRun
 from reports.monthly import build_monthly_report
