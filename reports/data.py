@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 
 from canteen.camera_events.models import CameraEvent
 from canteen.config import AppConfig
+from canteen.core.timeutil import add_months, month_days, month_end
 from canteen.ledger.models import DinerCount, Disposal, WasteEntry
 from canteen.ledger.summary import serving_slots
 from canteen.reference.models import Canteen, Dish, Meal, Stream
-from canteen.timeutil import add_months, month_days, month_end
 
 PLATE_STREAM = "plate"
 DISPOSAL_KINDS = ("hauler", "composter", "grease")

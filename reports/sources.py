@@ -18,7 +18,7 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
 from canteen.config import AppConfig
-from canteen.timeutil import add_months, month_end
+from canteen.core.timeutil import add_months, month_end
 from reports.labels import english, local_name
 
 log = logging.getLogger(__name__)

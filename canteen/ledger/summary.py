@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from canteen.config import AppConfig
+from canteen.core.timeutil import add_months, local_now, month_days, month_end
 from canteen.ledger.models import DinerCount, Disposal, WasteEntry
 from canteen.reference.models import Canteen, Dish, Meal, Stream
-from canteen.timeutil import add_months, local_now, month_days, month_end
 
 
 @dataclass

@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 
 from canteen.camera_events.models import CameraEvent
 from canteen.config import AppConfig
+from canteen.core.timeutil import add_months, local_now, month_end
 from canteen.ledger.models import WasteEntry
 from canteen.ledger.summary import serving_slots
 from canteen.reference.models import Canteen, Meal, Stream
-from canteen.timeutil import add_months, local_now, month_end
 from reports.labels import change_pct
 from reports.models import MissingEntryCheck
 
