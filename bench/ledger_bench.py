@@ -357,7 +357,7 @@ def query_plan(engine: Any, canteen_id: int, month: date) -> str:
 
     from canteen.ledger.models import WasteEntry
     from canteen.reference.models import Meal, Stream
-    from canteen.timeutil import month_end
+    from canteen.core.timeutil import month_end
 
     query = (select(WasteEntry.day, Meal.code, Stream.code, func.sum(WasteEntry.weight_g))
              .join(Meal, Meal.id == WasteEntry.meal_id).join(Stream, Stream.id == WasteEntry.stream_id)

@@ -12,7 +12,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> "Flask":
-    """Build the Flask application (see :mod:`canteen.app`)."""
-    from canteen.app import build_app
+    """Build the Flask application (see :func:`canteen.app.create_app`)."""
+    from canteen.app import create_app as build
 
-    return build_app(config)
+    return build(config)

@@ -1,4 +1,8 @@
-"""The application factory: configuration first, then one small ``register_*`` step per concern."""
+"""The application factory: configuration, extensions and languages, then every feature's ``init_app``.
+
+Each feature module registers its own page blueprint(s), API routes (and their OpenAPI paths), CLI commands and
+menu entries; nothing is registered by importing a module for its side effects.
+"""
 from __future__ import annotations
 
 import os
@@ -6,27 +10,48 @@ import secrets
 from pathlib import Path
 from typing import Any, Mapping
 
-from flask import Flask, g, has_request_context, request, session
+from flask import Flask, g, request, session
 from flask_babel import get_locale
 
+import canteen.commands as service_commands
+import canteen.home as home
+from canteen.admin import feature as admin
+from canteen.api import feature as api
+from canteen.assessment import feature as assessment
+from canteen.auth import feature as auth
+from canteen.camera_events import feature as camera_events
 from canteen.config import AppConfig, load_config
+from canteen.core.locales import LOCALES, select_locale
+from canteen.demo import cli as demo
+from canteen.diners import feature as diners
+from canteen.exposure import feature as exposure
 from canteen.extensions import babel, csrf, db, login_manager
+from canteen.ledger import feature as ledger
+from canteen.offences import feature as offences
+from canteen.reporting import feature as reporting
+from canteen.review import feature as review
+from canteen.spotchecks import feature as spotchecks
 
-LOCALES = ("zh_Hans_CN", "en")
+
+# Order matters twice: auth installs the login guard first, and home's error pages come after the API's
+# JSON error handlers, replacing its 404 handler with one that answers API paths in JSON and pages in HTML.
+# The menu is sorted by each entry's own order, not by this tuple.
+FEATURES = (service_commands, auth, api, home, ledger, admin, reporting, assessment, spotchecks, diners, review,
+            offences, exposure, camera_events, demo)
 
 
-def build_app(overrides: Mapping[str, Any] | None = None) -> Flask:
-    """Create and configure an app; ``overrides`` are Flask config keys (tests pass SETTINGS, DATABASE_URL)."""
-    overrides = dict(overrides or {})
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Create and configure an app; ``config`` holds Flask config keys (tests pass SETTINGS, DATABASE_URL)."""
+    overrides = dict(config or {})
     app = Flask("canteen", instance_path=overrides.pop("INSTANCE_PATH", None) or os.environ.get("CANTEEN_INSTANCE")
                 or None, instance_relative_config=True)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     register_config(app, overrides)
     register_extensions(app)
     register_i18n(app)
-    register_auth(app)
-    register_blueprints(app)
-    register_cli(app)
+    for feature in FEATURES:
+        feature.init_app(app)
+    register_language_choice(app)
     return app
 
 
@@ -73,22 +98,6 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
 
 
-def select_locale() -> str:
-    """The user's chosen language, else the session's, else the configured default (Chinese)."""
-    from flask import current_app
-    from flask_login import current_user
-
-    if getattr(current_user, "is_authenticated", False) and current_user.locale in LOCALES:
-        return current_user.locale
-    if not has_request_context():
-        return current_app.config["BABEL_DEFAULT_LOCALE"]
-    if session.get("lang") in LOCALES:
-        return session["lang"]
-    if request.args.get("lang") in LOCALES:
-        return request.args["lang"]
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
-
-
 def register_i18n(app: Flask) -> None:
     """Flask-Babel with Chinese by default; templates get helpers for bilingual names."""
     babel.init_app(app, locale_selector=select_locale)
@@ -102,46 +111,11 @@ def register_i18n(app: Flask) -> None:
         return {"local_name": local_name, "current_locale": str(get_locale()), "LOCALES": LOCALES}
 
 
-def register_auth(app: Flask) -> None:
-    """Session login for pages; the API authenticates bearer tokens on its own blueprint."""
-    from canteen.auth.web import init_login
-
-    init_login(app)
-
-
-def register_blueprints(app: Flask) -> None:
-    """Pages and the JSON API."""
-    from canteen.admin.web import bp as admin_bp
-    from canteen.api.blueprint import register_api
-    from canteen.assessment.web import bp as assessment_bp
-    from canteen.auth.web import bp as auth_bp
-    from canteen.home import bp as home_bp
-    from canteen.home import register_error_pages, register_template_helpers
-    from canteen.ledger.web import bp as ledger_bp
-    from canteen.offences.blueprints import register_offence_pages
-    from canteen.reporting.web import bp as reporting_bp
-    from canteen.spotchecks.web import bp as spotchecks_bp
-
-    for blueprint in (auth_bp, home_bp, ledger_bp, admin_bp, reporting_bp, assessment_bp, spotchecks_bp):
-        app.register_blueprint(blueprint)
-    register_offence_pages(app)
-    register_api(app)
-    register_error_pages(app)
-    register_template_helpers(app)
+def register_language_choice(app: Flask) -> None:
+    """Remember a ``?lang=`` choice in the session (after the login guard, as before the features existed)."""
 
     @app.before_request
     def _remember_language_choice() -> None:
         if request.args.get("lang") in LOCALES:
             session["lang"] = request.args["lang"]
         g.settings = app.config["SETTINGS"]
-
-
-def register_cli(app: Flask) -> None:
-    """The ``canteen`` commands that need an app."""
-    from canteen.commands import register_commands
-    from canteen.offences.cli import register_cli as register_offence_cli
-    from reports.cli import register_cli as register_report_cli
-
-    register_commands(app)
-    register_offence_cli(app)
-    register_report_cli(app)

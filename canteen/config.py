@@ -11,10 +11,10 @@ import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from camera.config import CameraSettings, CameraWorkerSettings
-from canteen.assessment.settings import AssessmentSettings
-from canteen.offences.settings import OffenceSettings
-from canteen.settings_base import CODE_PATTERN, Strict
-from reports.settings import ReportSettings
+from canteen.settings.assessment import AssessmentSettings
+from canteen.settings.base import CODE_PATTERN, Strict
+from canteen.settings.offences import OffenceSettings
+from canteen.settings.reports import ReportSettings
 
 __all__ = ["AppConfig", "CODE_PATTERN", "ConfigError", "Strict", "load_config", "parse_config"]
 

@@ -1,19 +1,17 @@
-"""The start page, the navigation and the HTML error pages."""
+"""The start page, the canteen list, the API reference page, the HTML error pages and template helpers."""
 from __future__ import annotations
 
 from typing import Any
 
 from flask import Blueprint, redirect, Flask, current_app, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
-from sqlalchemy import select
 
+from canteen.api.base import API_PREFIX, error_response
 from canteen.api.openapi import openapi_document
-from canteen.auth.permissions import has_permission, visible_canteens
-from canteen.extensions import db
-from canteen.navigation import NAV_ENTRIES
-from canteen.reference.models import Canteen
-from canteen.timeutil import local_today
+from canteen.core.menu import add_menu_entry, init_menu
+from canteen.core.permissions import has_permission
+from canteen.core.timeutil import local_today
+from canteen.reference.scope import user_canteens
 
 bp = Blueprint("home", __name__)
 
@@ -24,32 +22,6 @@ def role_label(role: str) -> str:
               "reviewer": _("Reviewer"), "contractor": _("Caterer"), "discipline": _("Discipline office"),
               "viewer": _("Viewer")}
     return labels.get(role, role)
-
-
-def nav_items() -> list[dict[str, Any]]:
-    """The menu entries the current user's role may open (features add theirs via register_nav)."""
-    items = [(_("Start"), "home.index", None, 0)]
-    if has_permission(current_user, "ledger.view"):
-        items.append((_("Ledger"), "ledger.month_page", "ledger.view", 10))
-    if has_permission(current_user, "ledger.edit"):
-        items.append((_("Daily entry"), "ledger.daily_page", "ledger.edit", 11))
-    if has_permission(current_user, "ledger.import"):
-        items.append((_("Import"), "ledger.import_page", "ledger.import", 12))
-    for entry in NAV_ENTRIES:
-        if entry.permission is None or has_permission(current_user, entry.permission):
-            items.append((entry.label(), entry.endpoint, entry.permission, entry.order))
-    if has_permission(current_user, "users.manage"):
-        items.append((_("Users"), "admin.users", "users.manage", 90))
-    items.append((_("API"), "home.api_docs", None, 95))
-    items.sort(key=lambda item: item[3])
-    return [{"label": label, "url": url_for(endpoint), "active": request.endpoint == endpoint}
-            for label, endpoint, _permission, _order in items]
-
-
-def user_canteens() -> list[Canteen]:
-    """Active canteens within the current user's scope."""
-    canteens = list(db.session.scalars(select(Canteen).where(Canteen.active.is_(True)).order_by(Canteen.id)))
-    return visible_canteens(current_user, canteens)
 
 
 @bp.route("/")
@@ -73,12 +45,10 @@ def api_docs() -> Any:
 
 def register_error_pages(app: Flask) -> None:
     """Friendly HTML pages for errors outside the API; the API keeps its JSON errors."""
-    from canteen.api.blueprint import bp as api_bp, error_response
-
     def render(error: Any) -> Any:
         code = getattr(error, "code", 500) or 500
         # Registered after the API's own 404 handler, so this one must answer API paths in JSON too.
-        if request.path.startswith(api_bp.url_prefix or "/api/"):
+        if request.path.startswith(API_PREFIX):
             message = _("no such endpoint") if code == 404 else getattr(error, "description", "") or _("Error")
             return error_response(code, message)
         # Built per request so that each visitor gets their own language.
@@ -95,5 +65,15 @@ def register_error_pages(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     """Functions every template may call."""
-    app.jinja_env.globals.update(nav_items=nav_items, role_label=role_label, has_permission=has_permission)
+    app.jinja_env.globals.update(role_label=role_label, has_permission=has_permission)
     app.jinja_env.filters["dict_get"] = lambda mapping, key: mapping.get(key, 0)
+
+
+def init_app(app: Flask) -> None:
+    """Register the start pages, the menu (with its first and last entries), error pages and template helpers."""
+    app.register_blueprint(bp)
+    init_menu(app)
+    add_menu_entry(app, lambda: _("Start"), "home.index", None, 0)
+    add_menu_entry(app, lambda: _("API"), "home.api_docs", None, 95)
+    register_error_pages(app)
+    register_template_helpers(app)

@@ -17,7 +17,7 @@ from canteen.camera_events.models import CameraEvent
 from canteen.config import AppConfig
 from canteen.ledger.figures import LedgerMonth, month_series, months_between
 from canteen.reference.models import Canteen
-from canteen.timeutil import add_months, month_end
+from canteen.core.timeutil import add_months, month_end
 
 DISPOSAL_KINDS = ("hauler", "composter", "grease")
 

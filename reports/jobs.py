@@ -18,11 +18,11 @@ from flask import Flask
 from sqlalchemy import select
 
 from canteen.config import AppConfig
+from canteen.core.timeutil import add_months, month_start
 from canteen.db import utcnow
 from canteen.extensions import db
 from canteen.ledger.figures import filled_slots, serving_slots
 from canteen.reference.models import Canteen
-from canteen.timeutil import add_months, month_start
 from reports.models import MissingEntryCheck
 from reports.service import produce_report, report_targets
 from reports.storage import store_root

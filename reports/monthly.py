@@ -9,10 +9,10 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from canteen.config import AppConfig
+from canteen.core.timeutil import add_months, local_today, month_end
 from canteen.ledger.figures import month_changes, months_between, top_dishes, year_ago
 from canteen.ledger.wording import change_sentence
 from canteen.reference.models import Canteen
-from canteen.timeutil import add_months, local_today, month_end
 from reports import charts, sources
 from reports.charts import Chart
 from reports.data import MonthFigures, collect_months, combine, season_start

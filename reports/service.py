@@ -11,9 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from canteen.config import AppConfig
+from canteen.core.timeutil import month_end
 from canteen.db import utcnow
 from canteen.reference.models import Canteen
-from canteen.timeutil import month_end
 from reports.models import ReportRun
 from reports.monthly import build_monthly_report
 from reports.render import write_report_files

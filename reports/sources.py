@@ -24,7 +24,7 @@ from canteen.config import AppConfig
 from canteen.offences.models import Escalation, Offence
 from canteen.spotchecks import services as spotcheck_services
 from canteen.spotchecks.models import SpotCheck, SpotCheckFinding
-from canteen.timeutil import add_months, month_end
+from canteen.core.timeutil import add_months, month_end
 from reports.labels import english, local_name
 
 log = logging.getLogger(__name__)

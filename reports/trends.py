@@ -7,8 +7,8 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from canteen.config import AppConfig
+from canteen.core.timeutil import add_months
 from canteen.reference.models import Canteen
-from canteen.timeutil import add_months
 from reports import charts
 from reports.charts import Chart
 from reports.data import collect_months, combine, months_between

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from canteen.auth.models import ROLES, ApiToken, User
 from canteen.auth.services import create_token, create_user, revoke_token
-from canteen.auth.web import require
-from canteen.errors import ServiceError
+from canteen.core.errors import ServiceError
+from canteen.core.guard import require
 from canteen.extensions import db
 from canteen.reference.models import Canteen
 

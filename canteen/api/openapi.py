@@ -1,97 +1,26 @@
-"""The OpenAPI 3 document, assembled from ``@document`` on each API view plus shared schemas."""
+"""The OpenAPI 3 document, assembled per app from ``@document`` on each registered API view and each
+feature's schemas (both handed over by :func:`canteen.api.base.register_api`)."""
 from __future__ import annotations
 
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Iterable, Mapping, TypeVar
+
+from flask import Flask, current_app
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-PATHS: dict[str, dict[str, Any]] = {}
-SCHEMAS: dict[str, dict[str, Any]] = {
+_KEY = "canteen_openapi"
+_OPERATIONS = "openapi_operations"  # the attribute ``@document`` leaves on a view
+BASE_SCHEMAS: dict[str, dict[str, Any]] = {
     "Error": {
         "type": "object", "required": ["error", "fields"],
         "properties": {"error": {"type": "string"},
                        "fields": {"type": "object", "additionalProperties": {"type": "string"}}},
-    },
-    "WasteEntryInput": {
-        "type": "object", "required": ["canteen", "date", "meal", "stream", "weight"],
-        "properties": {
-            "canteen": {"type": "string", "example": "zonghe"},
-            "date": {"type": "string", "format": "date"},
-            "meal": {"type": "string", "example": "lunch"},
-            "stream": {"type": "string", "example": "plate"},
-            "weight": {"type": "number", "minimum": 0, "exclusiveMinimum": True, "example": 12.5},
-            "unit": {"type": "string", "enum": ["kg", "g", "jin"], "default": "kg"},
-            "dish": {"type": "string", "maxLength": 100},
-            "note": {"type": "string", "maxLength": 500},
-            "client_id": {"type": "string", "maxLength": 64,
-                          "description": "A retry with the same client_id stores nothing new (200)."},
-        },
-    },
-    "WasteEntry": {
-        "type": "object",
-        "properties": {
-            "id": {"type": "integer"}, "canteen": {"type": "string"}, "date": {"type": "string", "format": "date"},
-            "meal": {"type": "string"}, "stream": {"type": "string"}, "dish": {"type": "string", "nullable": True},
-            "weight_g": {"type": "integer"}, "weight_kg": {"type": "number"}, "note": {"type": "string"},
-            "source": {"type": "string", "enum": ["web", "api", "import"]},
-            "client_id": {"type": "string", "nullable": True}, "voided": {"type": "boolean"},
-            "revision": {"type": "integer"}, "created_by": {"type": "string"},
-            "created_at": {"type": "string", "format": "date-time"},
-        },
-    },
-    "WasteEntryList": {"type": "object", "properties": {
-        "entries": {"type": "array", "items": {"$ref": "#/components/schemas/WasteEntry"}}}},
-    "DinerCountInput": {
-        "type": "object", "required": ["canteen", "date", "meal", "count"],
-        "properties": {"canteen": {"type": "string"}, "date": {"type": "string", "format": "date"},
-                       "meal": {"type": "string"}, "count": {"type": "integer", "minimum": 0},
-                       "reason": {"type": "string", "description": "Why a stored count changes."}},
-    },
-    "DinerCount": {"type": "object", "properties": {
-        "canteen": {"type": "string"}, "date": {"type": "string", "format": "date"}, "meal": {"type": "string"},
-        "count": {"type": "integer"}, "revision": {"type": "integer"}}},
-    "MonthRef": {"type": "object", "nullable": True, "properties": {
-        "month": {"type": "string"}, "total_kg": {"type": "number"}, "missing_slots": {"type": "integer"}}},
-    "LedgerDay": {"type": "object", "properties": {
-        "date": {"type": "string", "format": "date"},
-        "total_kg": {"type": "number", "nullable": True, "description": "null when no food waste was weighed"},
-        "plate_kg": {"type": "number", "nullable": True}, "diners": {"type": "integer"},
-        "missing_meals": {"type": "array", "items": {"type": "string"}}}},
-    "Ledger": {
-        "type": "object",
-        "properties": {
-            "canteen": {"type": "string"}, "month": {"type": "string", "example": "2021-08"},
-            "total_kg": {"type": "number", "description": "Food-waste streams only (grease excluded)."},
-            "other_kg": {"type": "number"},
-            "by_stream": {"type": "object", "additionalProperties": {"type": "number"}},
-            "by_meal": {"type": "object", "additionalProperties": {"type": "number"}},
-            "by_dish": {"type": "object", "additionalProperties": {"type": "number"}},
-            "days": {"type": "array", "items": {"$ref": "#/components/schemas/LedgerDay"}},
-            "diner_meals": {"type": "integer"},
-            "plate_g_per_diner_meal": {"type": "number", "nullable": True},
-            "complete": {"type": "boolean"},
-            "previous_month": {"$ref": "#/components/schemas/MonthRef"},
-            "mom_change_kg": {"type": "number", "nullable": True,
-                              "description": "null when the previous month has no entries"},
-            "mom_change_pct": {"type": "number", "nullable": True},
-            "same_month_last_year": {"$ref": "#/components/schemas/MonthRef"},
-            "yoy_change_kg": {"type": "number", "nullable": True},
-            "yoy_change_pct": {"type": "number", "nullable": True},
-            "missing": {"type": "array", "items": {"type": "object", "properties": {
-                "date": {"type": "string", "format": "date"}, "meal": {"type": "string"}}}},
-            "disposals_kg": {"type": "object", "additionalProperties": {"type": "number"}},
-        },
     },
 }
 
 _ERROR_STATUSES = {400: "Malformed request", 401: "Missing or invalid token", 403: "Outside the token's role or scope",
                    404: "Not found", 409: "Conflicts with stored data", 413: "Body too large",
                    422: "Invalid field values (see fields)"}
-
-
-def register_schema(name: str, schema: dict[str, Any]) -> None:
-    """Add a component schema (feature modules call this for their own shapes)."""
-    SCHEMAS[name] = schema
 
 
 def document(method: str, path: str, summary: str, *, body: str | None = None,
@@ -124,13 +53,28 @@ def document(method: str, path: str, summary: str, *, body: str | None = None,
         for status, text in _ERROR_STATUSES.items():
             operation["responses"].setdefault(str(status), {"description": text, "content": {
                 "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
-        PATHS.setdefault(path, {})[method] = operation
+        # Kept on the view: the spec lists only views an app registers (see add_to_spec).
+        view.__dict__.setdefault(_OPERATIONS, []).append((path, method, operation))
         return view
     return decorator
 
 
-def openapi_document() -> dict[str, Any]:
-    """The whole OpenAPI 3.0 document."""
+def _spec(app: Flask) -> dict[str, dict[str, Any]]:
+    return app.extensions.setdefault(_KEY, {"paths": {}, "schemas": dict(BASE_SCHEMAS)})
+
+
+def add_to_spec(app: Flask, views: Iterable[Callable[..., Any]], schemas: Mapping[str, dict[str, Any]]) -> None:
+    """Add a feature's documented views and component schemas to the app's OpenAPI document."""
+    spec = _spec(app)
+    spec["schemas"].update(schemas)
+    for view in views:
+        for path, method, operation in getattr(view, _OPERATIONS, ()):
+            spec["paths"].setdefault(path, {})[method] = operation
+
+
+def openapi_document(app: Flask | None = None) -> dict[str, Any]:
+    """The whole OpenAPI 3.0 document of ``app`` (default: the current app)."""
+    spec = _spec(app or current_app._get_current_object())
     return {
         "openapi": "3.0.3",
         "info": {"title": "Canteen food-waste API", "version": "1",
@@ -139,6 +83,6 @@ def openapi_document() -> dict[str, Any]:
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-                       "schemas": SCHEMAS},
-        "paths": dict(sorted(PATHS.items())),
+                       "schemas": dict(spec["schemas"])},
+        "paths": dict(sorted(spec["paths"].items())),
     }

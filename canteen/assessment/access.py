@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 from canteen.assessment.contractors import linked_contractor_id, serves
 from canteen.assessment.models import Assessment, Contractor
 from canteen.auth.models import User
-from canteen.auth.permissions import can_access_canteen, has_permission
-from canteen.errors import Forbidden, NotFound
+from canteen.core.errors import Forbidden, NotFound
+from canteen.core.permissions import can_access_canteen, has_permission
 
 if TYPE_CHECKING:  # pragma: no cover
     from canteen.spotchecks.models import SpotCheck

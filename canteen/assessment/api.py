@@ -6,17 +6,22 @@ from typing import Any
 from flask import current_app, jsonify, request
 from flask_babel import gettext as _
 
-from canteen.api.blueprint import api_user, bp, json_body, require_api
-from canteen.api.openapi import document, register_schema
+from canteen.api.base import api_blueprint, api_user, json_body, require_api
+from canteen.api.openapi import document
 from canteen.assessment.access import visible_assessment
-from canteen.assessment.assessments import (add_line, amend, answer, assessment_as_dict, finalize, line_as_dict,
-                                            list_assessments, open_assessment, respond, score_of, sheet_for,
-                                            submit, withdraw_line)
+from canteen.assessment.assessments import (add_line, amend, answer, assessment_as_dict, finalize,
+                                            line_as_dict, list_assessments, open_assessment, respond,
+                                            score_of, sheet_for, submit, withdraw_line)
 from canteen.assessment.contractors import contractor_as_dict, visible_contractors
-from canteen.assessment.proposals import decide_proposal, proposal_as_dict, proposals_for
+from canteen.assessment.decisions import decide_proposal
+from canteen.assessment.proposals import proposal_as_dict, proposals_for
 from canteen.assessment.sheet import current_sheet_version, sheet_as_dict
-from canteen.errors import InvalidInput
+from canteen.core.errors import InvalidInput
 from canteen.extensions import db
+
+bp = api_blueprint("assessment_api", __name__)
+# This feature's component schemas, added to the OpenAPI document by its init_app.
+SCHEMAS: dict[str, dict[str, Any]] = {}
 
 _POINTS = {"type": "number"}
 _NAMED = {"code": {"type": "string"}, "name_zh": {"type": "string"}, "name_en": {"type": "string"}}
@@ -37,7 +42,7 @@ _LINE = {"type": "object", "properties": {
     "added_by": {"type": "string"}, "added_at": {"type": "string", "format": "date-time"},
     "withdrawn": {"type": "object", "nullable": True}}}
 
-register_schema("AssessmentTemplate", {"type": "object", "properties": {
+SCHEMAS["AssessmentTemplate"] = {"type": "object", "properties": {
     "version": {"type": "integer", "description": "The sheet version; past assessments keep theirs."},
     "hash": {"type": "string"},
     "groups": {"type": "array", "items": {"type": "object", "properties": _NAMED}},
@@ -46,20 +51,20 @@ register_schema("AssessmentTemplate", {"type": "object", "properties": {
     "vetoes": {"type": "array", "items": {"type": "object"}},
     "bonuses": {"type": "array", "items": {"type": "object"}},
     "bonus_cap": _POINTS, "bands": {"type": "array", "items": {"type": "object"}},
-    "warning": {"type": "object"}}})
-register_schema("Contractor", {"type": "object", "properties": {
+    "warning": {"type": "object"}}}
+SCHEMAS["Contractor"] = {"type": "object", "properties": {
     "id": {"type": "integer"}, "name": {"type": "string"}, "contract_no": {"type": "string"},
     "starts_on": {"type": "string", "format": "date"}, "ends_on": {"type": "string", "format": "date"},
     "active": {"type": "boolean"}, "monthly_fee": {"type": "number", "description": "yuan"},
     "canteens": {"type": "array", "items": {"type": "object", "properties": {
-        "canteen": {"type": "string"}, "monthly_fee": {"type": "number"}}}}}})
-register_schema("ContractorList", {"type": "object", "properties": {
-    "contractors": {"type": "array", "items": {"$ref": "#/components/schemas/Contractor"}}}})
-register_schema("AssessmentInput", {"type": "object", "required": ["contractor", "canteen", "month"], "properties": {
+        "canteen": {"type": "string"}, "monthly_fee": {"type": "number"}}}}}}
+SCHEMAS["ContractorList"] = {"type": "object", "properties": {
+    "contractors": {"type": "array", "items": {"$ref": "#/components/schemas/Contractor"}}}}
+SCHEMAS["AssessmentInput"] = {"type": "object", "required": ["contractor", "canteen", "month"], "properties": {
     "contractor": {"type": "integer"}, "canteen": {"type": "string", "example": "zonghe"},
-    "month": {"type": "string", "example": "2021-07"}}})
-register_schema("AssessmentLine", _LINE)
-register_schema("Assessment", {"type": "object", "properties": {
+    "month": {"type": "string", "example": "2021-07"}}}
+SCHEMAS["AssessmentLine"] = _LINE
+SCHEMAS["Assessment"] = {"type": "object", "properties": {
     "id": {"type": "integer"},
     "contractor": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
     "canteen": {"type": "string"}, "month": {"type": "string"},
@@ -80,14 +85,14 @@ register_schema("Assessment", {"type": "object", "properties": {
     "respond_by": {"type": "string", "format": "date", "nullable": True},
     "response": {"type": "string", "nullable": True}, "response_text": {"type": "string", "nullable": True},
     "answer": {"type": "string", "nullable": True},
-    "revisions": {"type": "array", "items": {"type": "object"}}}})
-register_schema("AssessmentSummary", {"type": "object", "properties": {
+    "revisions": {"type": "array", "items": {"type": "object"}}}}
+SCHEMAS["AssessmentSummary"] = {"type": "object", "properties": {
     "id": {"type": "integer"}, "contractor": {"type": "integer"}, "canteen": {"type": "string"},
     "month": {"type": "string"}, "status": {"type": "string"}, "revision": {"type": "integer"},
-    "total": _POINTS, "grade": {"type": "string"}, "fee": _POINTS}})
-register_schema("AssessmentList", {"type": "object", "properties": {
-    "assessments": {"type": "array", "items": {"$ref": "#/components/schemas/AssessmentSummary"}}}})
-register_schema("DeductionInput", {"type": "object", "required": ["rule"], "properties": {
+    "total": _POINTS, "grade": {"type": "string"}, "fee": _POINTS}}
+SCHEMAS["AssessmentList"] = {"type": "object", "properties": {
+    "assessments": {"type": "array", "items": {"$ref": "#/components/schemas/AssessmentSummary"}}}}
+SCHEMAS["DeductionInput"] = {"type": "object", "required": ["rule"], "properties": {
     "rule": {"type": "string", "description": "a rule, veto or bonus code of the assessment's sheet version"},
     "count": {"type": "integer", "minimum": 1, "default": 1, "description": "occurrences, persons or 5 % steps"},
     "excess_pct": {"type": "number", "description": "per-5 % rules: the excess over the baseline"},
@@ -96,22 +101,22 @@ register_schema("DeductionInput", {"type": "object", "required": ["rule"], "prop
     "note": {"type": "string", "maxLength": 1000},
     "spot_check": {"type": "integer", "description": "evidence: a spot-check record of the month"},
     "ledger_day": {"type": "string", "format": "date", "description": "evidence: a ledger day of the month"},
-    "reference": {"type": "string", "maxLength": 300, "description": "evidence: e.g. a complaint number"}}})
-register_schema("ReasonInput", {"type": "object", "required": ["reason"], "properties": {
-    "reason": {"type": "string"}}})
-register_schema("CommentInput", {"type": "object", "properties": {"comment": {"type": "string"}}})
-register_schema("AnswerInput", {"type": "object", "required": ["answer"], "properties": {
-    "answer": {"type": "string"}}})
-register_schema("Proposal", {"type": "object", "properties": {
+    "reference": {"type": "string", "maxLength": 300, "description": "evidence: e.g. a complaint number"}}}
+SCHEMAS["ReasonInput"] = {"type": "object", "required": ["reason"], "properties": {
+    "reason": {"type": "string"}}}
+SCHEMAS["CommentInput"] = {"type": "object", "properties": {"comment": {"type": "string"}}}
+SCHEMAS["AnswerInput"] = {"type": "object", "required": ["answer"], "properties": {
+    "answer": {"type": "string"}}}
+SCHEMAS["Proposal"] = {"type": "object", "properties": {
     "key": {"type": "string"}, "source": {"type": "string"}, "rule": {"type": "string"},
     "count": {"type": "integer"}, "detail": {"type": "object"}, "spot_check": {"type": "integer", "nullable": True},
-    "decision": {"type": "object", "nullable": True}}})
-register_schema("ProposalList", {"type": "object", "properties": {
-    "proposals": {"type": "array", "items": {"$ref": "#/components/schemas/Proposal"}}}})
-register_schema("ProposalDecisionInput", {"type": "object", "required": ["key", "accept"], "properties": {
+    "decision": {"type": "object", "nullable": True}}}
+SCHEMAS["ProposalList"] = {"type": "object", "properties": {
+    "proposals": {"type": "array", "items": {"$ref": "#/components/schemas/Proposal"}}}}
+SCHEMAS["ProposalDecisionInput"] = {"type": "object", "required": ["key", "accept"], "properties": {
     "key": {"type": "string", "example": "ledger_missing"}, "accept": {"type": "boolean"},
     "count": {"type": "integer", "minimum": 0, "description": "when overriding"},
-    "reason": {"type": "string", "description": "required when overriding"}}})
+    "reason": {"type": "string", "description": "required when overriding"}}}
 
 
 def _settings() -> Any:
@@ -288,6 +293,3 @@ def post_finalize(assessment_id: int) -> Any:
     finalize(db.session, _settings(), api_user(), assessment_id)
     db.session.commit()
     return _detail(assessment_id)
-
-
-import canteen.spotchecks.api  # noqa: E402,F401  (the spot-check routes live with their feature)

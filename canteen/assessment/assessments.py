@@ -21,16 +21,18 @@ from canteen.assessment.access import may_see_assessment, require, visible_asses
 from canteen.assessment.contractors import get_visible_contractor, linked_contractor_id
 from canteen.assessment.media import store_image
 from canteen.assessment.models import Assessment, AssessmentLine, AssessmentRevision, Contractor
+from canteen.assessment.proposals import undecided_proposals
 from canteen.assessment.scoring import LineValue, ScoreCard, dec, points_text, score_month, steps_for
-from canteen.assessment.settings import SheetSettings
 from canteen.assessment.sheet import current_sheet_version, sheet_of
 from canteen.auth.models import User
 from canteen.config import AppConfig
+from canteen.core.errors import Conflict, FieldErrors, InvalidInput, NotFound
+from canteen.core.timeutil import add_months, local_today, month_end, month_start, parse_month
+from canteen.core.validation import clean_text, parse_day
 from canteen.db import utcnow
-from canteen.errors import Conflict, InvalidInput, NotFound
-from canteen.ledger.validation import FieldErrors, clean_text, parse_day, resolve_canteen
+from canteen.reference.validation import resolve_canteen
+from canteen.settings.assessment import SheetSettings
 from canteen.spotchecks.models import SpotCheck
-from canteen.timeutil import add_months, local_today, month_end, month_start, parse_month
 
 EDITABLE = ("draft", "amending")
 MAX_COUNT = 1000
@@ -337,7 +339,6 @@ def _new_revision(session: Session, assessment: Assessment, actor: User, reason:
 def submit(session: Session, settings: AppConfig, actor: User, assessment_id: object,
            now: datetime | None = None) -> Assessment:
     """Lock the month and send it to the caterer, who may respond within the configured days."""
-    from canteen.assessment.proposals import undecided_proposals  # proposals builds on this module
 
     assessment = load_for_edit(session, actor, assessment_id)
     if assessment.status == "amending" and assessment.response == "disputed":
@@ -431,7 +432,6 @@ def answer(session: Session, settings: AppConfig, actor: User, assessment_id: ob
         raise Conflict(_("there is no dispute to answer"), {"status": _("is %(status)s", status=assessment.status)})
     amended = assessment.status == "amending"
     if amended:
-        from canteen.assessment.proposals import undecided_proposals  # proposals builds on this module
 
         pending = undecided_proposals(session, settings, assessment, now)
         if pending:

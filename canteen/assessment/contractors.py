@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from canteen.assessment import audit
 from canteen.assessment.models import Contractor, ContractorCanteen, ContractorUser
 from canteen.auth.models import User
-from canteen.auth.permissions import can_access_canteen, has_permission
-from canteen.errors import Conflict, Forbidden, NotFound
-from canteen.ledger.validation import FieldErrors, clean_text, parse_day
+from canteen.core.errors import Conflict, FieldErrors, Forbidden, NotFound
+from canteen.core.permissions import can_access_canteen, has_permission
+from canteen.core.validation import clean_text, parse_day
 from canteen.reference.services import canteen_by_code
 
 MAX_FEE_FEN = 100_000_000 * 100

@@ -14,11 +14,12 @@ from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from canteen.assessment.assessments import (add_line, amend, answer, finalize, open_assessment, respond, submit,
-                                            withdraw_line)
+from canteen.assessment.assessments import (add_line, amend, answer, finalize, open_assessment, respond,
+                                            submit, withdraw_line)
 from canteen.assessment.contractors import link_user, save_contractor
+from canteen.assessment.decisions import decide_proposal
 from canteen.assessment.models import Assessment, AssessmentLine, Contractor
-from canteen.assessment.proposals import decide_proposal, undecided_proposals
+from canteen.assessment.proposals import undecided_proposals
 from canteen.auth.models import User
 from canteen.config import AppConfig
 from canteen.ledger.figures import slot_grams
@@ -26,7 +27,7 @@ from canteen.reference.services import canteen_by_code
 from canteen.spotchecks.draw import draw_month
 from canteen.spotchecks.models import SpotCheck
 from canteen.spotchecks.services import record_check
-from canteen.timeutil import month_end
+from canteen.core.timeutil import month_end
 
 DEMO_CONTRACTOR = {
     "name": "开封市鼎味餐饮管理有限公司", "contract_no": "KFJG-CY-2021-01", "starts_on": "2021-01-01",

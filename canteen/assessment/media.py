@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask_babel import gettext as _
 
-from canteen.errors import InvalidInput
+from canteen.core.errors import InvalidInput
 
 SIGNATURES = {b"\xff\xd8\xff": ("jpg", "image/jpeg"), b"\x89PNG\r\n\x1a\n": ("png", "image/png")}
 CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png"}

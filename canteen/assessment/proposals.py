@@ -8,29 +8,23 @@
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from canteen.assessment import audit
-from canteen.assessment.assessments import load_for_edit, parse_count, add_line, sheet_for
 from canteen.assessment.models import Assessment, ProposalDecision
 from canteen.assessment.scoring import steps_for
-from canteen.auth.models import User
+from canteen.assessment.sheet import sheet_of
 from canteen.config import AppConfig
+from canteen.core.timeutil import add_months, month_days, month_end
 from canteen.db import utcnow
-from canteen.errors import NotFound
 from canteen.ledger.figures import first_food_waste_entries, month_series, serving_slots
-from canteen.ledger.validation import FieldErrors, clean_text
 from canteen.reference.models import Canteen
 from canteen.spotchecks.models import SpotCheck
 from canteen.spotchecks.services import reweigh_comparison
-from canteen.timeutil import add_months, month_days, month_end
 
 
 @dataclass
@@ -104,7 +98,7 @@ def plate_baseline(session: Session, settings: AppConfig, canteen: Canteen, mont
 def proposals_for(session: Session, settings: AppConfig, assessment: Assessment,
                   now: datetime | None = None) -> list[Proposal]:
     """Every proposal for the assessment's canteen-month, with the assessor's current decision if any."""
-    sheet = sheet_for(assessment)
+    sheet = sheet_of(assessment.sheet_version)
     canteen, month = assessment.canteen, assessment.month
     proposals: list[Proposal] = []
     found = sheet.rule_for_source("ledger_missing")
@@ -164,54 +158,6 @@ def undecided_proposals(session: Session, settings: AppConfig, assessment: Asses
                         now: datetime | None = None) -> list[Proposal]:
     """Proposals that would deduct points and have no decision yet."""
     return [proposal for proposal in proposals_for(session, settings, assessment, now) if proposal.needs_decision]
-
-
-def decide_proposal(session: Session, settings: AppConfig, actor: User, assessment_id: object, key: Any,
-                    accept: bool, count: Any = None, reason: Any = None,
-                    now: datetime | None = None) -> ProposalDecision:
-    """Accept a proposal as it stands, or override its count (0 dismisses it) with a reason."""
-    assessment = load_for_edit(session, actor, assessment_id)
-    proposal = next((item for item in proposals_for(session, settings, assessment, now) if item.key == key), None)
-    if proposal is None:
-        raise NotFound(_("no such proposal"), {"key": _("unknown proposal")})
-    errors = FieldErrors()
-    text = clean_text(reason, "reason", 500, errors, required=not accept)
-    decided = proposal.count
-    if not accept:
-        parsed = parse_count(count, errors, minimum=0)
-        if parsed is None and "count" not in errors:
-            errors["count"] = _("required")
-        elif parsed is not None:
-            decided = parsed
-    errors.raise_if_any(_("an override needs a count and a reason"))
-    moment = now or utcnow()
-    previous = next((item for item in assessment.decisions if item.key == proposal.key and not item.superseded), None)
-    if previous is not None:
-        previous.superseded = True
-        line = next((line for line in assessment.lines if line.id == previous.line_id), None)
-        if line is not None and line.active:
-            line.withdrawn_at, line.withdrawn_by_id = moment, actor.id
-            line.withdrawn_revision, line.withdraw_reason = assessment.revision, "superseded by a new decision"
-    line_id = None
-    if decided > 0:
-        data: dict[str, Any] = {"rule": proposal.rule_code, "count": decided, "reference": proposal.reference,
-                                "spot_check": proposal.spot_check_id, "ledger_day": proposal.ledger_day,
-                                "note": text or ""}
-        line = add_line(session, settings, actor, assessment.id, data, now=now, proposal_key=proposal.key)
-        line.excess_pct = proposal.excess_pct if accept else None
-        line_id = line.id
-    decision = ProposalDecision(
-        assessment_id=assessment.id, key=proposal.key, rule_code=proposal.rule_code,
-        proposed_count=proposal.count, decided_count=decided, accepted=accept, reason=text or "",
-        detail=json.dumps(proposal.detail, ensure_ascii=False, sort_keys=True), line_id=line_id,
-        decided_by_id=actor.id, decided_at=moment)
-    session.add(decision)
-    session.flush()
-    session.refresh(assessment)
-    audit.record(session, "assessment", assessment.id, "proposal_accepted" if accept else "proposal_overridden",
-                 actor, now, key=proposal.key, rule=proposal.rule_code, proposed=proposal.count, decided=decided,
-                 reason=text, detail=proposal.detail)
-    return decision
 
 
 def proposal_as_dict(proposal: Proposal) -> dict[str, Any]:

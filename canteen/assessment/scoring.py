@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Iterable
 
-from canteen.assessment.settings import FULL_MARKS, STEP_PCT, BandSettings, ItemSettings, RuleSettings, SheetSettings
+from canteen.settings.assessment import FULL_MARKS, STEP_PCT, BandSettings, ItemSettings, RuleSettings, SheetSettings
 
 ZERO = Decimal(0)
 

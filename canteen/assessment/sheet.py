@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from canteen.assessment.models import SheetVersion
-from canteen.assessment.settings import SheetSettings
 from canteen.config import AppConfig
+from canteen.settings.assessment import SheetSettings
 
 
 def sheet_content(sheet: SheetSettings) -> str:

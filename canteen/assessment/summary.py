@@ -14,13 +14,13 @@ from canteen.assessment.assessments import list_assessments, score_of, sheet_for
 from canteen.assessment.contractors import get_visible_contractor
 from canteen.assessment.models import Assessment, Contractor
 from canteen.assessment.scoring import ZERO, ScoreCard
-from canteen.assessment.settings import BandSettings, ItemSettings
 from canteen.auth.models import User
-from canteen.auth.permissions import can_access_canteen
 from canteen.config import AppConfig
+from canteen.core.permissions import can_access_canteen
+from canteen.core.timeutil import local_today, month_end
 from canteen.ledger.figures import month_series
 from canteen.reference.models import Canteen
-from canteen.timeutil import local_today, month_end
+from canteen.settings.assessment import BandSettings, ItemSettings
 
 
 @dataclass

@@ -10,30 +10,29 @@ from sqlalchemy import select
 
 from canteen.assessment import audit
 from canteen.assessment.access import may_see_assessment, visible_assessment
-from canteen.assessment.assessments import (EDITABLE, active_lines, add_line, amend, answer, consecutive_below,
-                                            finalize, list_assessments, may_respond, open_assessment, resolve_code,
-                                            respond, score_of, sheet_for, submit, withdraw_line)
+from canteen.assessment.assessments import (EDITABLE, active_lines, add_line, amend, answer,
+                                            consecutive_below, finalize, list_assessments, may_respond,
+                                            open_assessment, resolve_code, respond, score_of, sheet_for,
+                                            submit, withdraw_line)
 from canteen.assessment.contractors import visible_contractors
+from canteen.assessment.decisions import decide_proposal
 from canteen.assessment.media import content_type_of, media_root, remove, resolve
 from canteen.assessment.models import Assessment, AssessmentLine
-from canteen.assessment.proposals import decide_proposal, proposals_for
+from canteen.assessment.proposals import proposals_for
 from canteen.assessment.scoring import points_text
 from canteen.assessment.sheet import current_sheet_version, sheet_of
 from canteen.auth.models import User
-from canteen.auth.permissions import has_permission
-from canteen.auth.web import require
 from canteen.config import AppConfig
-from canteen.errors import NotFound, ServiceError
+from canteen.core.errors import NotFound, ServiceError
+from canteen.core.guard import require
+from canteen.core.permissions import has_permission
+from canteen.core.timeutil import add_months, local_today, month_end, month_start
 from canteen.extensions import db
-from canteen.home import user_canteens
-from canteen.navigation import register_nav
+from canteen.reference.scope import user_canteens
 from canteen.spotchecks.models import SpotCheck
-from canteen.timeutil import add_months, local_today, month_end, month_start
 
 bp = Blueprint("assessment", __name__, url_prefix="/assessment")
 
-register_nav(lambda: _("Assessment"), "assessment.index", "assessment.view", 20)
-register_nav(lambda: _("Contractors"), "assessment.contractors", "contractors.manage", 23)
 
 # Who may open the evidence photos: the assessors, and the assessed caterer for its own months.
 PHOTO_ROLES = frozenset({"admin", "assessor", "contractor"})
@@ -318,6 +317,3 @@ def template_page() -> Any:
     db.session.commit()
     return render_template("assessment/template.html", version=version, sheet=sheet_of(version),
                            settings=settings().assessment)
-
-
-from canteen.assessment import web_contractors, web_reports  # noqa: E402,F401  (routes on bp)

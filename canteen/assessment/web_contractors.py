@@ -13,8 +13,8 @@ from canteen.assessment.contractors import link_user, linked_users, save_contrac
 from canteen.assessment.models import Contractor, ContractorUser
 from canteen.assessment.web import actor, bp, error_text
 from canteen.auth.models import User
-from canteen.auth.web import require
-from canteen.errors import ServiceError
+from canteen.core.errors import ServiceError
+from canteen.core.guard import require
 from canteen.extensions import db
 from canteen.reference.models import Canteen
 

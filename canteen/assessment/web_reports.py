@@ -16,9 +16,9 @@ from canteen.assessment.contractors import visible_contractors
 from canteen.assessment.excel import summary_workbook_bytes
 from canteen.assessment.pdf import html_to_pdf
 from canteen.assessment.summary import YearSummary, year_summary
-from canteen.assessment.web import year_arg, actor, bp, settings
-from canteen.auth.web import require
-from canteen.errors import NotFound
+from canteen.assessment.web import actor, bp, settings, year_arg
+from canteen.core.errors import NotFound
+from canteen.core.guard import require
 from canteen.extensions import db
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -11,8 +11,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from canteen.auth.models import ROLES, ApiToken, LoginFailure, User
 from canteen.config import SecuritySettings
+from canteen.core.errors import Conflict, InvalidInput, NotFound
 from canteen.db import utcnow
-from canteen.errors import Conflict, InvalidInput, NotFound
 from canteen.reference.services import canteen_by_code
 
 TOKEN_PREFIX = "cw_"

@@ -1,8 +1,7 @@
 """Login, logout and language pages; the login requirement for every other page."""
 from __future__ import annotations
 
-from functools import wraps
-from typing import Any, Callable, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import (Blueprint, Flask, abort, current_app, flash, redirect, render_template, request,
@@ -14,16 +13,16 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from canteen.auth.models import User
-from canteen.auth.permissions import has_permission
 from canteen.auth.services import authenticate, login_locked_for
+from canteen.core.guard import allow_anonymous, public_pages
+from canteen.core.locales import LOCALES
 from canteen.extensions import db, login_manager
 
 bp = Blueprint("auth", __name__)
-F = TypeVar("F", bound=Callable[..., Any])
 
-# Pages anyone may open; everything else needs a login (the API checks its own tokens).
-PUBLIC_ENDPOINTS = {"auth.login", "auth.set_language", "static", "healthz"}
-PUBLIC_BLUEPRINTS = {"api", "exposure"}
+# Pages anyone may open; features add theirs with canteen.core.guard.allow_anonymous (the API checks its own
+# tokens).
+PUBLIC_ENDPOINTS = ("auth.login", "auth.set_language", "static")
 API_PREFIX = "/api/"
 
 
@@ -44,10 +43,13 @@ def init_login(app: Flask) -> None:
         user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
         return user if user is not None and user.active else None
 
+    allow_anonymous(app, endpoints=PUBLIC_ENDPOINTS)
+    public = public_pages(app)
+
     @app.before_request
     def _require_login() -> Any:
         endpoint = request.endpoint or ""
-        if endpoint in PUBLIC_ENDPOINTS or endpoint.split(".")[0] in PUBLIC_BLUEPRINTS:
+        if endpoint in public["endpoints"] or endpoint.split(".")[0] in public["blueprints"]:
             return None
         # Unknown API paths answer with the API's JSON 404, not with the login page.
         if request.path.startswith(API_PREFIX):
@@ -55,18 +57,6 @@ def init_login(app: Flask) -> None:
         if not current_user.is_authenticated:
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         return None
-
-
-def require(permission: str) -> Callable[[F], F]:
-    """Answer 403 unless the logged-in user's role grants ``permission``."""
-    def decorator(view: F) -> F:
-        @wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            if not has_permission(current_user, permission):
-                abort(403)
-            return view(*args, **kwargs)
-        return wrapped  # type: ignore[return-value]
-    return decorator
 
 
 def safe_next(target: str | None) -> str | None:
@@ -122,8 +112,6 @@ def logout() -> Any:
 @bp.route("/language/<code>", methods=["POST"])
 def set_language(code: str) -> Any:
     """Switch the interface language and remember it for the user."""
-    from canteen.app import LOCALES
-
     if code not in LOCALES:
         abort(404)
     session["lang"] = code

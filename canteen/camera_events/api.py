@@ -6,27 +6,31 @@ from typing import Any
 from flask import current_app, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from canteen.api.blueprint import api_user, bp, json_body
-from canteen.api.openapi import document, register_schema
+from canteen.api.base import api_blueprint, api_user, json_body
+from canteen.api.openapi import document
 from canteen.camera_events.models import MEDIA_KINDS
 from canteen.camera_events.services import event_as_dict, receive_event, record_heartbeat
 from canteen.camera_events.storage import media_root, remove_media
 from canteen.extensions import db
 
+bp = api_blueprint("camera_events_api", __name__)
+# This feature's component schemas, added to the OpenAPI document by its init_app.
+SCHEMAS: dict[str, dict[str, Any]] = {}
+
 # Evidence of one event: a snapshot, its blurred copy, two crops and a short clip.
 MAX_UPLOAD_BYTES = 40 << 20
 
-register_schema("CameraEvent", {"type": "object", "properties": {
+SCHEMAS["CameraEvent"] = {"type": "object", "properties": {
     "id": {"type": "string", "format": "uuid"}, "camera": {"type": "string"}, "canteen": {"type": "string"},
     "started_at": {"type": "string", "format": "date-time"}, "ended_at": {"type": "string", "format": "date-time"},
     "start_s": {"type": "number"}, "end_s": {"type": "number"}, "peak_activity": {"type": "number"},
     "activity_integral": {"type": "number"}, "scene_changed": {"type": "boolean"},
     "changed_fraction": {"type": "number"}, "confidence": {"type": "number"}, "end_reason": {"type": "string"},
     "status": {"type": "string"}, "media": {"type": "array", "items": {"type": "string"}},
-    "received_at": {"type": "string", "format": "date-time"}}})
-register_schema("CameraHeartbeat", {"type": "object", "required": ["camera", "state"], "properties": {
+    "received_at": {"type": "string", "format": "date-time"}}}
+SCHEMAS["CameraHeartbeat"] = {"type": "object", "required": ["camera", "state"], "properties": {
     "camera": {"type": "string"}, "state": {"type": "string", "enum": ["ok", "connecting", "stalled", "error", "stopped"]},
-    "last_frame_at": {"type": "string", "format": "date-time", "nullable": True}, "detail": {"type": "string"}}})
+    "last_frame_at": {"type": "string", "format": "date-time", "nullable": True}, "detail": {"type": "string"}}}
 
 _MULTIPART = {"type": "object", "required": ["event", "snapshot", "snapshot_public"], "properties": {
     "event": {"type": "string", "description": "the event as JSON (id is a UUID: a repeat answers 200)"},

@@ -15,13 +15,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from canteen.auth.models import User
-from canteen.auth.permissions import can_access_canteen, has_permission
 from canteen.camera_events.models import MEDIA_KINDS, CameraEvent, CameraStatus
 from canteen.camera_events.storage import KIND_LIMIT_BYTES, looks_like, remove_media, store_atomically
 from canteen.config import AppConfig
+from canteen.core.errors import FieldErrors, Forbidden, InvalidInput
+from canteen.core.permissions import can_access_canteen, has_permission
 from canteen.db import utcnow
-from canteen.errors import Forbidden, InvalidInput
-from canteen.ledger.validation import FieldErrors
 from canteen.reference.models import Canteen
 from canteen.reference.services import canteen_by_code
 

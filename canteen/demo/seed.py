@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 from canteen.auth.models import User
 from canteen.auth.services import create_user
 from canteen.config import AppConfig
+from canteen.core.timeutil import month_end
 from canteen.ledger.models import DinerCount, DinerCountRevision, Disposal, WasteEntry, WasteEntryRevision
 from canteen.reference.models import Canteen, Meal, Stream
 from canteen.reference.services import dish_by_name
-from canteen.timeutil import month_end
 
 DEMO_START = date(2020, 7, 1)
 DEMO_END = date(2021, 9, 30)

@@ -5,21 +5,25 @@ from typing import Any
 
 from flask import jsonify, request
 
-from canteen.api.blueprint import api_user, bp, json_body, require_api
-from canteen.api.openapi import document, register_schema
+from canteen.api.base import api_blueprint, api_user, json_body, require_api
+from canteen.api.openapi import document
 from canteen.diners.services import create_diner, diner_as_dict, search_diners
 from canteen.extensions import db
 
-register_schema("DinerInput", {"type": "object", "required": ["card_no", "name"], "properties": {
+bp = api_blueprint("diners_api", __name__)
+# This feature's component schemas, added to the OpenAPI document by its init_app.
+SCHEMAS: dict[str, dict[str, Any]] = {}
+
+SCHEMAS["DinerInput"] = {"type": "object", "required": ["card_no", "name"], "properties": {
     "card_no": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,32}$", "example": "100234"},
     "name": {"type": "string", "maxLength": 100, "example": "张三"},
     "department": {"type": "string", "maxLength": 100, "example": "办公室"},
-    "active": {"type": "boolean", "default": True}}})
-register_schema("Diner", {"type": "object", "properties": {
+    "active": {"type": "boolean", "default": True}}}
+SCHEMAS["Diner"] = {"type": "object", "properties": {
     "card_no": {"type": "string"}, "name": {"type": "string"}, "department": {"type": "string"},
-    "active": {"type": "boolean"}}})
-register_schema("DinerList", {"type": "object", "properties": {
-    "diners": {"type": "array", "items": {"$ref": "#/components/schemas/Diner"}}}})
+    "active": {"type": "boolean"}}}
+SCHEMAS["DinerList"] = {"type": "object", "properties": {
+    "diners": {"type": "array", "items": {"$ref": "#/components/schemas/Diner"}}}}
 
 
 @bp.post("/diners")

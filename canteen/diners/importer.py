@@ -9,18 +9,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from canteen.auth.models import User
-from canteen.auth.permissions import has_permission
 from canteen.config import AppConfig
+from canteen.core.errors import FieldErrors, Forbidden
+from canteen.core.permissions import has_permission
+from canteen.core.tabular import (ImportFailed, Problem, SheetRow, UnreadableFile, capped, cell_text,
+                                  problems_of, read_rows)
 from canteen.diners.models import Diner
 from canteen.diners.services import add_revision, check_diner_fields, clean_card_no
-from canteen.errors import Forbidden
-from canteen.ledger.import_files import SheetRow, UnreadableFile, read_rows
-from canteen.ledger.importer import ImportFailed, Problem
-from canteen.ledger.validation import FieldErrors
 
 MAX_ROWS = 100_000
 HEADER_SEARCH_ROWS = 10
-MAX_PROBLEMS = 500
 HEADERS = {
     "card_no": ("card_no", "card", "card number", "卡号", "餐卡号", "饭卡号", "一卡通号"),
     "name": ("name", "姓名"),
@@ -39,16 +37,8 @@ class DinerImportResult:
     unchanged: int
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
 def _header_key(value: Any) -> str:
-    return " ".join(_text(value).replace("\ufeff", "").lower().replace("_", " ").split())
+    return " ".join(cell_text(value).replace("\ufeff", "").lower().replace("_", " ").split())
 
 
 def _find_header(rows: list[SheetRow]) -> tuple[int, dict[str, int]]:
@@ -101,26 +91,22 @@ def import_diners_file(session: Session, settings: AppConfig, actor: User, filen
                   for field, index in columns.items()}
         errors = FieldErrors()
         card_no = clean_card_no(values.get("card_no"), errors)
-        fields = check_diner_fields({"name": _text(values.get("name")),
-                                     "department": _text(values.get("department")),
+        fields = check_diner_fields({"name": cell_text(values.get("name")),
+                                     "department": cell_text(values.get("department")),
                                      "active": values.get("active")}, errors)
         if card_no and "card_no" not in errors:
             if card_no in seen:
                 errors["card_no"] = _("the same card number is on row %(row)s", row=seen[card_no])
             else:
                 seen[card_no] = row.number
-        problems.extend(Problem(row.number, field, message) for field, message in errors.items())
+        problems.extend(problems_of(row.number, errors))
         if "active" not in columns:
             # Without the column the file says nothing about it: a deactivated card stays deactivated.
             fields.pop("active")
         if not errors:
             checked.append((card_no, fields))
     if problems:
-        if len(problems) > MAX_PROBLEMS:
-            rest = len(problems) - MAX_PROBLEMS
-            problems = problems[:MAX_PROBLEMS] + [Problem(0, "file", _("%(count)s more problem(s) not shown",
-                                                                       count=rest))]
-        raise ImportFailed(problems)
+        raise ImportFailed(capped(problems))
 
     existing = {diner.card_no: diner for diner in session.scalars(select(Diner))}
     created = updated = unchanged = 0

@@ -9,10 +9,10 @@ from sqlalchemy import case, or_, select
 from sqlalchemy.orm import Session
 
 from canteen.auth.models import User
-from canteen.auth.permissions import has_permission
+from canteen.core.errors import Conflict, FieldErrors, Forbidden, NotFound
+from canteen.core.permissions import has_permission
+from canteen.core.validation import clean_text
 from canteen.diners.models import Diner, DinerRevision
-from canteen.errors import Conflict, Forbidden, NotFound
-from canteen.ledger.validation import FieldErrors, clean_text
 
 CARD_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 SEARCH_LIMIT = 50

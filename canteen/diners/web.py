@@ -7,19 +7,16 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from canteen.auth.web import require
 from canteen.config import AppConfig
+from canteen.core.errors import NotFound, ServiceError
+from canteen.core.guard import require
+from canteen.core.tabular import ImportFailed
 from canteen.diners.importer import import_diners_file
 from canteen.diners.services import create_diner, get_diner, search_diners, update_diner
-from canteen.errors import NotFound, ServiceError
 from canteen.extensions import db
-from canteen.ledger.importer import ImportFailed
-from canteen.navigation import register_nav
 
 bp = Blueprint("diners", __name__, url_prefix="/diners")
 PAGE_LIMIT = 200
-
-register_nav(lambda: _("Diners"), "diners.index", "diners.view", 33)
 
 
 def _settings() -> AppConfig:

@@ -12,6 +12,7 @@ from flask_babel import force_locale
 
 from canteen.camera_events.storage import media_root
 from canteen.config import AppConfig
+from canteen.core.locales import LOCALES
 from canteen.db import utcnow
 from canteen.exposure.services import board_entries, public_snapshot_path
 from canteen.extensions import db
@@ -26,8 +27,6 @@ def _settings() -> AppConfig:
 @bp.route("/exposure")
 def board() -> Any:
     """The board: only what the configuration allows, reloading itself."""
-    from canteen.app import LOCALES
-
     settings = _settings()
     board_settings = settings.offences.board
     locale = request.args.get("lang") if request.args.get("lang") in LOCALES else board_settings.locale

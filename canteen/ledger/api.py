@@ -7,15 +7,92 @@ from typing import Any
 from flask import current_app, jsonify, request, send_file
 from flask_babel import gettext as _
 
-from canteen.api.blueprint import api_user, bp, json_body, require_api
+from canteen.api.base import api_blueprint, api_user, json_body, require_api
 from canteen.api.openapi import document
+from canteen.core.errors import FieldErrors
+from canteen.core.timeutil import parse_month
+from canteen.core.validation import parse_day
 from canteen.extensions import db
 from canteen.ledger.diners import diner_count_as_dict, set_diner_count
 from canteen.ledger.entries import entry_as_dict, list_entries, record_entry
 from canteen.ledger.excel import ledger_workbook_bytes
 from canteen.ledger.figures import ledger_as_dict, month_ledger
-from canteen.ledger.validation import FieldErrors, parse_day, resolve_canteen
-from canteen.timeutil import parse_month
+from canteen.reference.validation import resolve_canteen
+
+bp = api_blueprint("ledger_api", __name__)
+# This feature's component schemas, added to the OpenAPI document by its init_app.
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "WasteEntryInput": {
+        "type": "object", "required": ["canteen", "date", "meal", "stream", "weight"],
+        "properties": {
+            "canteen": {"type": "string", "example": "zonghe"},
+            "date": {"type": "string", "format": "date"},
+            "meal": {"type": "string", "example": "lunch"},
+            "stream": {"type": "string", "example": "plate"},
+            "weight": {"type": "number", "minimum": 0, "exclusiveMinimum": True, "example": 12.5},
+            "unit": {"type": "string", "enum": ["kg", "g", "jin"], "default": "kg"},
+            "dish": {"type": "string", "maxLength": 100},
+            "note": {"type": "string", "maxLength": 500},
+            "client_id": {"type": "string", "maxLength": 64,
+                          "description": "A retry with the same client_id stores nothing new (200)."},
+        },
+    },
+    "WasteEntry": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"}, "canteen": {"type": "string"}, "date": {"type": "string", "format": "date"},
+            "meal": {"type": "string"}, "stream": {"type": "string"}, "dish": {"type": "string", "nullable": True},
+            "weight_g": {"type": "integer"}, "weight_kg": {"type": "number"}, "note": {"type": "string"},
+            "source": {"type": "string", "enum": ["web", "api", "import"]},
+            "client_id": {"type": "string", "nullable": True}, "voided": {"type": "boolean"},
+            "revision": {"type": "integer"}, "created_by": {"type": "string"},
+            "created_at": {"type": "string", "format": "date-time"},
+        },
+    },
+    "WasteEntryList": {"type": "object", "properties": {
+        "entries": {"type": "array", "items": {"$ref": "#/components/schemas/WasteEntry"}}}},
+    "DinerCountInput": {
+        "type": "object", "required": ["canteen", "date", "meal", "count"],
+        "properties": {"canteen": {"type": "string"}, "date": {"type": "string", "format": "date"},
+                       "meal": {"type": "string"}, "count": {"type": "integer", "minimum": 0},
+                       "reason": {"type": "string", "description": "Why a stored count changes."}},
+    },
+    "DinerCount": {"type": "object", "properties": {
+        "canteen": {"type": "string"}, "date": {"type": "string", "format": "date"}, "meal": {"type": "string"},
+        "count": {"type": "integer"}, "revision": {"type": "integer"}}},
+    "MonthRef": {"type": "object", "nullable": True, "properties": {
+        "month": {"type": "string"}, "total_kg": {"type": "number"}, "missing_slots": {"type": "integer"}}},
+    "LedgerDay": {"type": "object", "properties": {
+        "date": {"type": "string", "format": "date"},
+        "total_kg": {"type": "number", "nullable": True, "description": "null when no food waste was weighed"},
+        "plate_kg": {"type": "number", "nullable": True}, "diners": {"type": "integer"},
+        "missing_meals": {"type": "array", "items": {"type": "string"}}}},
+    "Ledger": {
+        "type": "object",
+        "properties": {
+            "canteen": {"type": "string"}, "month": {"type": "string", "example": "2021-08"},
+            "total_kg": {"type": "number", "description": "Food-waste streams only (grease excluded)."},
+            "other_kg": {"type": "number"},
+            "by_stream": {"type": "object", "additionalProperties": {"type": "number"}},
+            "by_meal": {"type": "object", "additionalProperties": {"type": "number"}},
+            "by_dish": {"type": "object", "additionalProperties": {"type": "number"}},
+            "days": {"type": "array", "items": {"$ref": "#/components/schemas/LedgerDay"}},
+            "diner_meals": {"type": "integer"},
+            "plate_g_per_diner_meal": {"type": "number", "nullable": True},
+            "complete": {"type": "boolean"},
+            "previous_month": {"$ref": "#/components/schemas/MonthRef"},
+            "mom_change_kg": {"type": "number", "nullable": True,
+                              "description": "null when the previous month has no entries"},
+            "mom_change_pct": {"type": "number", "nullable": True},
+            "same_month_last_year": {"$ref": "#/components/schemas/MonthRef"},
+            "yoy_change_kg": {"type": "number", "nullable": True},
+            "yoy_change_pct": {"type": "number", "nullable": True},
+            "missing": {"type": "array", "items": {"type": "object", "properties": {
+                "date": {"type": "string", "format": "date"}, "meal": {"type": "string"}}}},
+            "disposals_kg": {"type": "object", "additionalProperties": {"type": "number"}},
+        },
+    },
+}
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -97,4 +174,3 @@ def get_ledger_xlsx() -> Any:
     content = ledger_workbook_bytes(ledger, _settings())
     name = f"ledger-{ledger.canteen.code}-{ledger.month:%Y-%m}.xlsx"
     return send_file(BytesIO(content), mimetype=XLSX, as_attachment=True, download_name=name)
-

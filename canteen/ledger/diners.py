@@ -9,12 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from canteen.auth.models import User
-from canteen.auth.permissions import has_permission
 from canteen.config import AppConfig
-from canteen.errors import Forbidden
+from canteen.core.errors import FieldErrors, Forbidden
+from canteen.core.permissions import has_permission
+from canteen.core.validation import clean_text, parse_day
 from canteen.ledger.models import DinerCount, DinerCountRevision
-from canteen.ledger.validation import (FieldErrors, check_day_allowed, clean_text, parse_day,
-                                       resolve_canteen, resolve_meal)
+from canteen.reference.validation import check_day_allowed, resolve_canteen, resolve_meal
 
 MAX_DINERS = 100_000
 

@@ -9,14 +9,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from canteen.auth.models import User
-from canteen.auth.permissions import can_access_canteen, has_permission
 from canteen.config import AppConfig
+from canteen.core.errors import FieldErrors, Forbidden, NotFound
+from canteen.core.permissions import can_access_canteen, has_permission
+from canteen.core.validation import clean_text, parse_day, parse_weight_g
 from canteen.db import utcnow
-from canteen.errors import Forbidden, NotFound
 from canteen.ledger.models import Disposal
 from canteen.reference.models import Canteen
-from canteen.ledger.validation import (FieldErrors, check_day_allowed, clean_text, parse_day,
-                                       parse_weight_g, resolve_canteen)
+from canteen.reference.validation import check_day_allowed, resolve_canteen
 
 RECEIVER_KINDS = ("hauler", "composter")
 WASTE_TYPES = ("food", "grease")

@@ -10,13 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from canteen.auth.models import User
-from canteen.auth.permissions import can_access_canteen, has_permission
 from canteen.config import AppConfig
-from canteen.errors import Conflict, Forbidden, InvalidInput, NotFound
+from canteen.core.errors import Conflict, FieldErrors, Forbidden, InvalidInput, NotFound
+from canteen.core.permissions import can_access_canteen, has_permission
+from canteen.core.validation import clean_text, parse_day, parse_weight_g
 from canteen.ledger.models import SOURCES, WasteEntry, WasteEntryRevision
-from canteen.ledger.validation import (FieldErrors, check_day_allowed, clean_text, parse_day,
-                                       parse_weight_g, resolve_canteen, resolve_meal, resolve_stream)
 from canteen.reference.services import dish_by_name
+from canteen.reference.validation import check_day_allowed, resolve_canteen, resolve_meal, resolve_stream
 
 
 @dataclass(frozen=True)

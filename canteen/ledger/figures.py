@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from canteen.config import AppConfig
 from canteen.ledger.models import DinerCount, Disposal, WasteEntry
 from canteen.reference.models import Canteen, Dish, Meal, Stream
-from canteen.timeutil import add_months, local_now, month_days, month_end
+from canteen.core.timeutil import add_months, local_now, month_days, month_end
 
 PLATE_STREAM = "plate"
 # A voided entry stays in the history but counts nowhere.

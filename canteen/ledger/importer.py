@@ -13,20 +13,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from canteen.auth.models import User
-from canteen.auth.permissions import has_permission
 from canteen.config import AppConfig
-from canteen.errors import Forbidden, ServiceError
+from canteen.core.errors import FieldErrors, Forbidden, ServiceError
+from canteen.core.permissions import has_permission
+from canteen.core.tabular import (ImportFailed, Problem, SheetRow, UnreadableFile, capped, cell_text,
+                                  problems_of, read_rows)
+from canteen.core.validation import clean_text, parse_weight_g
 from canteen.ledger.diners import parse_count, set_diner_count
 from canteen.ledger.entries import record_entry
-from canteen.ledger.import_files import SheetRow, UnreadableFile, read_rows
 from canteen.ledger.models import DinerCount, WasteEntry
-from canteen.ledger.validation import (FieldErrors, check_day_allowed, clean_text, parse_weight_g,
-                                       resolve_canteen, resolve_meal, resolve_stream)
 from canteen.reference.models import Canteen, Meal, Stream
+from canteen.reference.validation import check_day_allowed, resolve_canteen, resolve_meal, resolve_stream
 
 MAX_ROWS = 50_000
 HEADER_SEARCH_ROWS = 10  # a title or notes may sit above the header row
-MAX_PROBLEMS = 500  # enough to fix a file; a page listing 50,000 problems helps nobody
 HEADERS = {
     "canteen": ("canteen", "餐厅"), "date": ("date", "日期"), "meal": ("meal", "餐次"),
     "stream": ("stream", "类别"), "weight": ("weight", "重量"), "unit": ("unit", "单位"),
@@ -39,29 +39,12 @@ _EXCEL_SERIAL_MAX = 2_958_465  # 9999-12-31
 
 
 @dataclass(frozen=True)
-class Problem:
-    """What is wrong with one row (1-based, as a spreadsheet numbers it)."""
-
-    row: int
-    field: str
-    message: str
-
-
-@dataclass(frozen=True)
 class ImportResult:
     """How many rows became entries and diner counts, and how many were already imported."""
 
     entries: int
     diner_counts: int
     skipped: int
-
-
-class ImportFailed(Exception):
-    """At least one row is wrong; nothing was stored."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__(f"{len(problems)} problem(s)")
-        self.problems = problems
 
 
 @dataclass(frozen=True)
@@ -84,16 +67,8 @@ def _file_problem(message: str, field: str = "file") -> ImportFailed:
     return ImportFailed([Problem(0, field, message)])
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
 def _header_key(value: Any) -> str:
-    return " ".join(_text(value).replace("\ufeff", "").lower().split())
+    return " ".join(cell_text(value).replace("\ufeff", "").lower().split())
 
 
 def _header_label(field: str) -> str:
@@ -142,7 +117,7 @@ def parse_import_day(value: Any, errors: FieldErrors, field: str = "date") -> da
         if 1 <= value <= _EXCEL_SERIAL_MAX:
             return from_excel(value).date()
     else:
-        match = _DATE.match(_text(value))
+        match = _DATE.match(cell_text(value))
         if match:
             try:
                 return date(*(int(part) for part in match.groups()))
@@ -163,7 +138,7 @@ def _whole_number(value: Any) -> Any:
 
 def _code_of(value: Any, items: Sequence[Any]) -> str:
     """The config code that ``value`` names: the code itself, the Chinese or the English name."""
-    text = _text(value)
+    text = cell_text(value)
     for item in items:
         if text.lower() == item.code or text == item.name_zh or text.lower() == item.name_en.lower():
             return item.code
@@ -192,7 +167,7 @@ class _RowChecker:
         return value
 
     def _required(self, values: dict[str, Any], field: str, errors: FieldErrors) -> str | None:
-        text = _text(values.get(field))
+        text = cell_text(values.get(field))
         if not text:
             errors[field] = _("required")
             return None
@@ -207,7 +182,7 @@ class _RowChecker:
             canteen = self._memo(("canteen", code), errors,
                                  lambda found: resolve_canteen(self.session, code, self.actor, found))
         day = None
-        if _text(values.get("date")):
+        if cell_text(values.get("date")):
             day = parse_import_day(values.get("date"), errors)
         else:
             errors["date"] = _("required")
@@ -231,9 +206,9 @@ class _RowChecker:
         unit = _code_of(values.get("unit"), self.settings.units) or "kg"
         weight = values.get("weight")
         parse_weight_g(weight, unit, self.settings, errors)
-        dish = clean_text(_text(values.get("dish")), "dish", 100, errors)
-        note = clean_text(_text(values.get("note")), "note", 500, errors)
-        if _text(values.get("diners")):
+        dish = clean_text(cell_text(values.get("dish")), "dish", 100, errors)
+        note = clean_text(cell_text(values.get("note")), "note", 500, errors)
+        if cell_text(values.get("diners")):
             errors["diners"] = _("a row holds either a weighing or a diner count; "
                                  "put the diner count on a row without a stream")
         if errors or not (canteen and day and meal and stream):
@@ -246,7 +221,7 @@ class _RowChecker:
         """A checked diner count; a different count already stored (or earlier in the file) is a problem."""
         canteen, day, meal = self._slot(values, errors)
         count = parse_count(_whole_number(values.get("diners")), errors, "diners")
-        if _text(values.get("weight")):
+        if cell_text(values.get("weight")):
             errors["weight"] = _("a weight needs a stream")
         if errors or not (canteen and day and meal) or count is None:
             return None
@@ -272,10 +247,6 @@ class _RowChecker:
         return self._stored_counts[canteen.id]
 
 
-def _problems_of(row: int, errors: dict[str, str]) -> list[Problem]:
-    return [Problem(row, field, message) for field, message in errors.items()]
-
-
 def _check_rows(checker: _RowChecker, rows: list[SheetRow], columns: dict[str, int],
                 prefix: str) -> tuple[list[_EntryRow | _CountRow], list[Problem]]:
     plan: list[_EntryRow | _CountRow] = []
@@ -285,15 +256,15 @@ def _check_rows(checker: _RowChecker, rows: list[SheetRow], columns: dict[str, i
                   for field, index in columns.items()}
         errors = FieldErrors()
         item: _EntryRow | _CountRow | None = None
-        if _text(values.get("stream")):
+        if cell_text(values.get("stream")):
             item = checker.entry(row.number, values, f"{prefix}{row.number}", errors)
-        elif _text(values.get("diners")):
+        elif cell_text(values.get("diners")):
             item = checker.count(row.number, values, errors)
         else:
             errors["stream"] = _("give a stream and a weight, or a diner count")
         if item is not None:
             plan.append(item)
-        problems.extend(_problems_of(row.number, errors))
+        problems.extend(problems_of(row.number, errors))
     return plan, problems
 
 
@@ -317,16 +288,8 @@ def _store(session: Session, settings: AppConfig, actor: User, plan: list[_Entry
                                 meal=item.meal.code, count=item.count, source="import")
                 counts += 1
         except ServiceError as error:
-            problems.extend(_problems_of(item.row, error.fields) or [Problem(item.row, "", error.message)])
+            problems.extend(problems_of(item.row, error.fields) or [Problem(item.row, "", error.message)])
     return ImportResult(entries, counts, skipped), problems
-
-
-def _capped(problems: list[Problem]) -> list[Problem]:
-    if len(problems) <= MAX_PROBLEMS:
-        return problems
-    rest = len(problems) - MAX_PROBLEMS
-    return problems[:MAX_PROBLEMS] + [Problem(0, "file", _("%(count)s more problem(s) not shown",
-                                                         count=rest))]
 
 
 def import_ledger_file(session: Session, settings: AppConfig, actor: User, filename: str,
@@ -355,10 +318,10 @@ def import_ledger_file(session: Session, settings: AppConfig, actor: User, filen
     prefix = f"imp:{hashlib.sha256(content).hexdigest()[:16]}:"
     plan, problems = _check_rows(_RowChecker(session, settings, actor), data_rows, columns, prefix)
     if problems:
-        raise ImportFailed(_capped(problems))
+        raise ImportFailed(capped(problems))
     imported = set(session.scalars(select(WasteEntry.client_id)
                                    .where(WasteEntry.client_id.startswith(prefix))))
     result, problems = _store(session, settings, actor, plan, imported)
     if problems:
-        raise ImportFailed(_capped(problems))
+        raise ImportFailed(capped(problems))
     return result

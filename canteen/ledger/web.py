@@ -13,23 +13,23 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from canteen.auth.permissions import can_access_canteen, has_permission
-from canteen.auth.web import require
 from canteen.config import AppConfig
-from canteen.errors import NotFound, ServiceError
+from canteen.core.errors import FieldErrors, NotFound, ServiceError
+from canteen.core.guard import require
+from canteen.core.permissions import can_access_canteen, has_permission
+from canteen.core.timeutil import add_months, local_today, month_end, month_start, parse_month
+from canteen.core.validation import parse_weight_g
 from canteen.extensions import db
-from canteen.home import user_canteens
 from canteen.ledger.diners import parse_count, set_diner_count
 from canteen.ledger.disposals import list_disposals, record_disposal, void_disposal
 from canteen.ledger.entries import correct_entry, get_entry, record_entry, void_entry
 from canteen.ledger.excel import ledger_workbook_bytes
 from canteen.ledger.figures import cell_history, day_cells, month_ledger
 from canteen.ledger.models import DinerCount, WasteEntry
-from canteen.ledger.validation import FieldErrors, parse_weight_g
 from canteen.ledger.wording import change_sentence
 from canteen.reference.models import Canteen, Meal, Stream
+from canteen.reference.scope import user_canteens
 from canteen.reference.services import canteen_by_code
-from canteen.timeutil import add_months, local_today, month_end, month_start, parse_month
 
 bp = Blueprint("ledger", __name__, url_prefix="/ledger")
 
@@ -480,7 +480,8 @@ def disposals_page() -> Any:
 @require("ledger.import")
 def import_page() -> Any:
     """Upload a historical ledger (.xlsx or .csv); every row is checked before anything is stored."""
-    from canteen.ledger.importer import ImportFailed, import_ledger_file
+    from canteen.core.tabular import ImportFailed
+    from canteen.ledger.importer import import_ledger_file
 
     problems = []
     status = 200

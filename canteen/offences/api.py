@@ -6,17 +6,21 @@ from typing import Any
 from flask import current_app, jsonify, request
 from flask_babel import gettext as _
 
-from canteen.api.blueprint import api_user, bp, json_body, require_api
-from canteen.api.openapi import document, register_schema
+from canteen.api.base import api_blueprint, api_user, json_body, require_api
+from canteen.api.openapi import document
+from canteen.core.errors import NotFound
 from canteen.diners.services import diner_as_dict, diner_by_card
-from canteen.errors import NotFound
 from canteen.extensions import db
 from canteen.offences.appeals import appeal_as_dict, decide_appeal, file_appeal
 from canteen.offences.escalations import (approve, escalation_as_dict, record_letter_sent, record_warning,
                                           reject)
 from canteen.offences.history import diner_record, offence_as_dict, timeline_as_json
 
-register_schema("Escalation", {"type": "object", "properties": {
+bp = api_blueprint("offences_api", __name__)
+# This feature's component schemas, added to the OpenAPI document by its init_app.
+SCHEMAS: dict[str, dict[str, Any]] = {}
+
+SCHEMAS["Escalation"] = {"type": "object", "properties": {
     "id": {"type": "integer"}, "step": {"type": "string", "enum": ["warning", "exposure", "referral"]},
     "status": {"type": "string", "enum": ["open", "given", "pending_approval", "approved", "rejected",
                                           "superseded", "withdrawn", "annulled"]},
@@ -30,14 +34,14 @@ register_schema("Escalation", {"type": "object", "properties": {
     "letter_sent_on": {"type": "string", "nullable": True},
     "suspended": {"type": "boolean", "description": "an open appeal suspends the step"},
     "open_appeal": {"type": "integer", "nullable": True},
-    "closed_reason": {"type": "string", "nullable": True}}})
-register_schema("Offence", {"type": "object", "properties": {
+    "closed_reason": {"type": "string", "nullable": True}}}
+SCHEMAS["Offence"] = {"type": "object", "properties": {
     "id": {"type": "integer"}, "event": {"type": "string", "format": "uuid"},
     "occurred_at": {"type": "string", "format": "date-time"}, "date": {"type": "string", "format": "date"},
     "canteen": {"type": "string"}, "camera": {"type": "string"}, "counted": {"type": "boolean"},
     "withdrawn_at": {"type": "string", "nullable": True}, "annulled_at": {"type": "string", "nullable": True},
-    "confirmed_by": {"type": "string"}, "confirmed_at": {"type": "string", "format": "date-time"}}})
-register_schema("DinerOffences", {"type": "object", "properties": {
+    "confirmed_by": {"type": "string"}, "confirmed_at": {"type": "string", "format": "date-time"}}}
+SCHEMAS["DinerOffences"] = {"type": "object", "properties": {
     "diner": {"$ref": "#/components/schemas/Diner"},
     "step": {"type": "string", "enum": ["none", "warning", "exposure", "referral"],
              "description": "the most severe step in effect for the offences that count now"},
@@ -50,32 +54,32 @@ register_schema("DinerOffences", {"type": "object", "properties": {
     "offences": {"type": "array", "items": {"$ref": "#/components/schemas/Offence"},
                  "description": "the counted offences"},
     "history": {"type": "array", "items": {"type": "object"},
-                "description": "every decision, step and appeal, oldest first"}}})
-register_schema("ApprovalInput", {"type": "object", "properties": {
-    "note": {"type": "string", "maxLength": 500}}})
-register_schema("RejectionInput", {"type": "object", "required": ["reason"], "properties": {
-    "reason": {"type": "string", "maxLength": 500}}})
-register_schema("WarningGivenInput", {"type": "object", "properties": {
+                "description": "every decision, step and appeal, oldest first"}}}
+SCHEMAS["ApprovalInput"] = {"type": "object", "properties": {
+    "note": {"type": "string", "maxLength": 500}}}
+SCHEMAS["RejectionInput"] = {"type": "object", "required": ["reason"], "properties": {
+    "reason": {"type": "string", "maxLength": 500}}}
+SCHEMAS["WarningGivenInput"] = {"type": "object", "properties": {
     "given_at": {"type": "string",
                  "description": "local time YYYY-MM-DDTHH:MM or ISO with zone; default now"},
-    "note": {"type": "string", "maxLength": 500}}})
-register_schema("LetterSentInput", {"type": "object", "required": ["sent_on"], "properties": {
+    "note": {"type": "string", "maxLength": 500}}}
+SCHEMAS["LetterSentInput"] = {"type": "object", "required": ["sent_on"], "properties": {
     "sent_on": {"type": "string", "format": "date"}, "note": {"type": "string", "maxLength": 500,
-                                                              "description": "how it was sent"}}})
-register_schema("AppealInput", {"type": "object", "required": ["statement"], "properties": {
+                                                              "description": "how it was sent"}}}
+SCHEMAS["AppealInput"] = {"type": "object", "required": ["statement"], "properties": {
     "statement": {"type": "string", "maxLength": 4000, "description": "the diner's grounds"},
-    "received_on": {"type": "string", "format": "date", "description": "default today"}}})
-register_schema("AppealDecisionInput", {"type": "object", "required": ["outcome", "reason"], "properties": {
+    "received_on": {"type": "string", "format": "date", "description": "default today"}}}
+SCHEMAS["AppealDecisionInput"] = {"type": "object", "required": ["outcome", "reason"], "properties": {
     "outcome": {"type": "string", "enum": ["upheld", "annulled"],
                 "description": "upheld: the step stands and resumes; annulled: the offence no longer counts"},
-    "reason": {"type": "string", "maxLength": 1000}}})
-register_schema("Appeal", {"type": "object", "properties": {
+    "reason": {"type": "string", "maxLength": 1000}}}
+SCHEMAS["Appeal"] = {"type": "object", "properties": {
     "id": {"type": "integer"}, "escalation": {"type": "integer"},
     "status": {"type": "string", "enum": ["open", "upheld", "annulled"]}, "statement": {"type": "string"},
     "received_on": {"type": "string", "format": "date"}, "entered_by": {"type": "string"},
     "entered_at": {"type": "string", "format": "date-time"},
     "decided_by": {"type": "string", "nullable": True},
-    "decided_at": {"type": "string", "nullable": True}, "reason": {"type": "string", "nullable": True}}})
+    "decided_at": {"type": "string", "nullable": True}, "reason": {"type": "string", "nullable": True}}}
 
 
 def _settings() -> Any:

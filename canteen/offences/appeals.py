@@ -9,11 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from canteen.auth.models import User
-from canteen.auth.permissions import can_access_canteen, has_permission
 from canteen.config import AppConfig
+from canteen.core.errors import Conflict, FieldErrors, Forbidden, NotFound
+from canteen.core.permissions import can_access_canteen, has_permission
+from canteen.core.validation import clean_text
 from canteen.db import utcnow
-from canteen.errors import Conflict, Forbidden, NotFound
-from canteen.ledger.validation import FieldErrors, clean_text
 from canteen.offences.escalations import get_escalation
 from canteen.offences.ladder import confirmer_ids, end_offence, log_action
 from canteen.offences.models import Appeal

@@ -18,9 +18,9 @@ from canteen.config import AppConfig
 from canteen.db import utcnow
 from canteen.diners.models import Diner
 from canteen.offences.models import Escalation, EscalationAction, Offence
-from canteen.offences.settings import STEP_KINDS
 from canteen.offences.window import in_window, local_day, window_start
 from canteen.review.models import EventReview
+from canteen.settings.offences import STEP_KINDS
 
 IN_EFFECT = ("open", "given", "approved")
 CLOSED = ("superseded", "withdrawn", "annulled")

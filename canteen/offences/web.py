@@ -10,18 +10,17 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from canteen.auth.permissions import has_permission
-from canteen.auth.web import require
 from canteen.camera_events.models import CameraEvent
 from canteen.camera_events.storage import media_root
 from canteen.config import AppConfig
+from canteen.core.errors import NotFound, ServiceError
+from canteen.core.guard import require
+from canteen.core.permissions import has_permission
 from canteen.db import utcnow
 from canteen.diners.services import diner_by_card
-from canteen.errors import NotFound, ServiceError
 from canteen.extensions import db
-from canteen.navigation import register_nav
 from canteen.offences.appeals import decide_appeal, file_appeal
-from canteen.offences.escalations import (approve, get_escalation, record_letter_sent, record_warning, reject)
+from canteen.offences.escalations import approve, get_escalation, record_letter_sent, record_warning, reject
 from canteen.offences.export import record_as_dict, record_zip
 from canteen.offences.history import diner_record
 from canteen.offences.ladder import confirmer_ids, on_board
@@ -31,10 +30,6 @@ from canteen.review.services import visible_canteen_ids
 
 bp = Blueprint("offences", __name__, url_prefix="/offences")
 LIST_LIMIT = 500
-
-register_nav(lambda: _("Approvals"), "offences.approvals", "offences.approve", 34)
-register_nav(lambda: _("Offences"), "offences.warnings", "offences.view", 35)
-register_nav(lambda: _("Referrals"), "offences.referrals", "referrals.view", 36)
 
 
 def _settings() -> AppConfig:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from canteen.offences.settings import OffenceSettings
+from canteen.settings.offences import OffenceSettings
 
 
 def year_earlier(day: date) -> date:

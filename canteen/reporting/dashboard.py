@@ -12,7 +12,7 @@ from canteen.camera_events.models import CameraEvent
 from canteen.config import AppConfig
 from canteen.ledger.figures import filled_slots, range_totals, serving_slots
 from canteen.reference.models import Canteen
-from canteen.timeutil import add_months, local_now, month_end
+from canteen.core.timeutil import add_months, local_now, month_end
 from reports.labels import change_pct
 from reports.models import MissingEntryCheck
 

@@ -7,21 +7,19 @@ from io import BytesIO
 from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request, send_file, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.routing import BuildError
 
-from canteen.auth.permissions import can_access_canteen, has_permission
-from canteen.auth.web import require
 from canteen.config import AppConfig
+from canteen.core.guard import require
+from canteen.core.permissions import can_access_canteen, has_permission
+from canteen.core.timeutil import local_now, month_start
 from canteen.extensions import db
-from canteen.home import user_canteens
-from canteen.navigation import register_nav
 from canteen.reference.models import Canteen
+from canteen.reference.scope import user_canteens
 from canteen.reference.services import canteen_by_code
 from canteen.reporting import dashboard as figures
-from canteen.timeutil import local_now, month_start
 from reports import sources
 from reports.charts import chart_label
 from reports.models import JobRun, ReportRun
@@ -30,9 +28,6 @@ from reports.trends import TREND_CHARTS, trend_chart
 
 bp = Blueprint("reporting", __name__)
 
-register_nav(lambda: _("Dashboard"), "reporting.dashboard", None, 40)
-register_nav(lambda: _("Reports"), "reporting.reports_page", "reports.view", 41)
-register_nav(lambda: _("Job runs"), "reporting.job_runs", "jobs.view", 48)
 
 FORMATS = {"png": "image/png", "svg": "image/svg+xml"}
 

@@ -7,38 +7,42 @@ from flask import current_app, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from canteen.api.blueprint import api_user, bp, json_body, require_api
-from canteen.api.openapi import document, register_schema
+from canteen.api.base import api_blueprint, api_user, json_body, require_api
+from canteen.api.openapi import document
 from canteen.camera_events.models import CameraEvent
 from canteen.camera_events.services import event_as_dict
+from canteen.core.errors import FieldErrors
 from canteen.extensions import db
-from canteen.ledger.validation import FieldErrors
 from canteen.offences.escalations import escalation_as_dict
 from canteen.offences.models import Escalation
 from canteen.review.services import (correct_review, current_offence, list_events, parse_filter,
                                      review_as_dict, review_event, reviews_of)
 
-register_schema("Review", {"type": "object", "properties": {
+bp = api_blueprint("review_api", __name__)
+# This feature's component schemas, added to the OpenAPI document by its init_app.
+SCHEMAS: dict[str, dict[str, Any]] = {}
+
+SCHEMAS["Review"] = {"type": "object", "properties": {
     "number": {"type": "integer", "description": "1 for the first decision, higher for corrections"},
     "decision": {"type": "string", "enum": ["confirmed", "dismissed", "unidentified"]},
     "card_no": {"type": "string", "nullable": True}, "note": {"type": "string"},
     "reason": {"type": "string", "nullable": True}, "by": {"type": "string"},
-    "at": {"type": "string", "format": "date-time"}}})
-register_schema("ReviewedEvent", {"type": "object", "properties": {
+    "at": {"type": "string", "format": "date-time"}}}
+SCHEMAS["ReviewedEvent"] = {"type": "object", "properties": {
     "event": {"$ref": "#/components/schemas/CameraEvent"},
     "reviews": {"type": "array", "items": {"$ref": "#/components/schemas/Review"}},
     "escalation": {"type": "object", "nullable": True,
-                   "description": "the ladder step the event's offence currently triggers"}}})
-register_schema("ReviewedEventList", {"type": "object", "properties": {
-    "events": {"type": "array", "items": {"$ref": "#/components/schemas/ReviewedEvent"}}}})
-register_schema("ReviewInput", {"type": "object", "required": ["decision"], "properties": {
+                   "description": "the ladder step the event's offence currently triggers"}}}
+SCHEMAS["ReviewedEventList"] = {"type": "object", "properties": {
+    "events": {"type": "array", "items": {"$ref": "#/components/schemas/ReviewedEvent"}}}}
+SCHEMAS["ReviewInput"] = {"type": "object", "required": ["decision"], "properties": {
     "decision": {"type": "string", "enum": ["confirmed", "dismissed", "unidentified"]},
     "card_no": {"type": "string", "description": "required for 'confirmed', refused otherwise"},
-    "note": {"type": "string", "maxLength": 500}}})
-register_schema("CorrectionInput", {"type": "object", "required": ["decision", "reason"], "properties": {
+    "note": {"type": "string", "maxLength": 500}}}
+SCHEMAS["CorrectionInput"] = {"type": "object", "required": ["decision", "reason"], "properties": {
     "decision": {"type": "string", "enum": ["confirmed", "dismissed", "unidentified"]},
     "card_no": {"type": "string"}, "note": {"type": "string", "maxLength": 500},
-    "reason": {"type": "string", "maxLength": 500, "description": "why the decision changes"}}})
+    "reason": {"type": "string", "maxLength": 500, "description": "why the decision changes"}}}
 
 
 def reviewed_event_as_dict(session: Session, event: CameraEvent) -> dict[str, Any]:

@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from canteen.auth.models import User
-from canteen.auth.permissions import can_access_canteen
 from canteen.camera_events.models import CameraEvent, CameraStatus
 from canteen.config import AppConfig
+from canteen.core.permissions import can_access_canteen
 from canteen.reference.models import Canteen
 from canteen.reference.services import canteen_by_code
 

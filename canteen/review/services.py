@@ -11,14 +11,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from canteen.auth.models import User
-from canteen.auth.permissions import can_access_canteen, has_permission
 from canteen.camera_events.models import EVENT_STATUSES, CameraEvent
 from canteen.config import AppConfig
+from canteen.core.errors import Conflict, FieldErrors, Forbidden, NotFound
+from canteen.core.permissions import can_access_canteen, has_permission
+from canteen.core.validation import clean_text
 from canteen.db import utcnow
 from canteen.diners.models import Diner
 from canteen.diners.services import diner_by_card
-from canteen.errors import Conflict, Forbidden, NotFound
-from canteen.ledger.validation import FieldErrors, clean_text
 from canteen.offences.ladder import end_offence, record_offence
 from canteen.offences.models import Appeal, Escalation, Offence
 from canteen.reference.models import Canteen

@@ -10,28 +10,23 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from canteen.auth.permissions import has_permission
-from canteen.auth.web import require
 from canteen.camera_events.models import MEDIA_KINDS, CameraEvent
 from canteen.camera_events.storage import file_name, media_root
 from canteen.config import AppConfig
+from canteen.core.errors import FieldErrors, NotFound, ServiceError
+from canteen.core.guard import require
+from canteen.core.permissions import has_permission
 from canteen.db import utcnow
 from canteen.diners.services import diner_as_dict, search_diners
-from canteen.errors import NotFound, ServiceError
 from canteen.extensions import db
-from canteen.home import user_canteens
-from canteen.ledger.validation import FieldErrors
-from canteen.navigation import register_nav
 from canteen.offences.models import Escalation
+from canteen.reference.scope import user_canteens
 from canteen.review.cameras import camera_rows
 from canteen.review.services import (QueueFilter, correct_review, current_offence, get_event, list_events,
                                      parse_filter, review_event, reviews_of)
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 MIME = {"jpeg": "image/jpeg", "webm": "video/webm"}
-
-register_nav(lambda: _("Review"), "review.queue", "camera.view", 30)
-register_nav(lambda: _("Cameras"), "review.cameras", "camera.view", 31)
 
 
 def _settings() -> AppConfig:

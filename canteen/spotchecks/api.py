@@ -7,29 +7,33 @@ from flask import current_app, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from canteen.api.blueprint import api_user, bp, json_body, require_api
-from canteen.api.openapi import document, register_schema
+from canteen.api.base import api_blueprint, api_user, json_body, require_api
+from canteen.api.openapi import document
 from canteen.assessment.sheet import current_sheet_version, sheet_of
-from canteen.errors import NotFound
+from canteen.core.errors import FieldErrors, NotFound
+from canteen.core.timeutil import month_end, parse_month
 from canteen.extensions import db
-from canteen.ledger.validation import FieldErrors, resolve_canteen
+from canteen.reference.validation import resolve_canteen
 from canteen.spotchecks.draw import draw_month, seed_visible, slot_visible
 from canteen.spotchecks.models import SpotCheck, SpotCheckDraw
-from canteen.spotchecks.services import (add_finding, check_as_dict, finding_as_dict, list_checks, record_check,
-                                         rectifications, visible_check)
-from canteen.timeutil import month_end, parse_month
+from canteen.spotchecks.services import (add_finding, check_as_dict, finding_as_dict, list_checks,
+                                         record_check, rectifications, visible_check)
 
-register_schema("SpotCheckDrawInput", {"type": "object", "required": ["canteen", "month"], "properties": {
+bp = api_blueprint("spotchecks_api", __name__)
+# This feature's component schemas, added to the OpenAPI document by its init_app.
+SCHEMAS: dict[str, dict[str, Any]] = {}
+
+SCHEMAS["SpotCheckDrawInput"] = {"type": "object", "required": ["canteen", "month"], "properties": {
     "canteen": {"type": "string"}, "month": {"type": "string", "example": "2021-07"},
-    "seed": {"type": "integer", "description": "replay a known seed; without it a fresh seed is drawn and recorded"}}})
-register_schema("SpotCheckDraw", {"type": "object", "properties": {
+    "seed": {"type": "integer", "description": "replay a known seed; without it a fresh seed is drawn and recorded"}}}
+SCHEMAS["SpotCheckDraw"] = {"type": "object", "properties": {
     "id": {"type": "integer"}, "canteen": {"type": "string"}, "month": {"type": "string"},
     "seed": {"type": "integer", "nullable": True, "description": "hidden from the caterer until the month is over"},
     "count": {"type": "integer"}, "drawn_at": {"type": "string", "format": "date-time"},
     "slots": {"type": "array", "items": {"type": "object", "properties": {
         "id": {"type": "integer"}, "date": {"type": "string", "format": "date"}, "meal": {"type": "string"},
-        "check": {"type": "integer", "nullable": True}}}}}})
-register_schema("SpotCheckInput", {"type": "object", "required": ["canteen", "date", "meal"], "properties": {
+        "check": {"type": "integer", "nullable": True}}}}}}
+SCHEMAS["SpotCheckInput"] = {"type": "object", "required": ["canteen", "date", "meal"], "properties": {
     "canteen": {"type": "string"}, "date": {"type": "string", "format": "date"}, "meal": {"type": "string"},
     "kind": {"type": "string", "enum": ["drawn", "follow_up", "ad_hoc"], "default": "drawn"},
     "slot": {"type": "integer", "description": "the drawn slot (required for kind drawn)"},
@@ -40,18 +44,18 @@ register_schema("SpotCheckInput", {"type": "object", "required": ["canteen", "da
     "findings": {"type": "array", "items": {"$ref": "#/components/schemas/FindingInput"}},
     "closes": {"type": "array", "description": "follow-up checks: findings whose rectification is done",
                "items": {"type": "object", "properties": {"finding": {"type": "integer"},
-                                                          "note": {"type": "string"}}}}}})
-register_schema("FindingInput", {"type": "object", "required": ["rule"], "properties": {
+                                                          "note": {"type": "string"}}}}}}
+SCHEMAS["FindingInput"] = {"type": "object", "required": ["rule"], "properties": {
     "rule": {"type": "string"}, "count": {"type": "integer", "minimum": 1}, "note": {"type": "string"},
     "rectify": {"type": "boolean", "description": "demand a fix by the default deadline"},
-    "rectify_by": {"type": "string", "format": "date"}}})
-register_schema("Finding", {"type": "object", "properties": {
+    "rectify_by": {"type": "string", "format": "date"}}}
+SCHEMAS["Finding"] = {"type": "object", "properties": {
     "id": {"type": "integer"}, "check": {"type": "integer"}, "item": {"type": "string"}, "rule": {"type": "string"},
     "name_zh": {"type": "string"}, "name_en": {"type": "string"}, "count": {"type": "integer"},
     "note": {"type": "string"}, "rectify_by": {"type": "string", "format": "date", "nullable": True},
     "closed_by_check": {"type": "integer", "nullable": True},
-    "closed_at": {"type": "string", "format": "date-time", "nullable": True}, "overdue": {"type": "boolean"}}})
-register_schema("SpotCheck", {"type": "object", "properties": {
+    "closed_at": {"type": "string", "format": "date-time", "nullable": True}, "overdue": {"type": "boolean"}}}
+SCHEMAS["SpotCheck"] = {"type": "object", "properties": {
     "id": {"type": "integer"}, "canteen": {"type": "string"}, "date": {"type": "string", "format": "date"},
     "meal": {"type": "string"}, "kind": {"type": "string"}, "slot": {"type": "integer", "nullable": True},
     "inspector": {"type": "string"}, "created_at": {"type": "string", "format": "date-time"},
@@ -62,11 +66,11 @@ register_schema("SpotCheck", {"type": "object", "properties": {
         "diff_pct": {"type": "number", "nullable": True}, "beyond_tolerance": {"type": "boolean"}}}},
     "findings": {"type": "array", "items": {"$ref": "#/components/schemas/Finding"}},
     "photos": {"type": "integer"}, "contractor_response": {"type": "string", "nullable": True},
-    "contractor_comment": {"type": "string", "nullable": True}}})
-register_schema("SpotCheckList", {"type": "object", "properties": {
-    "checks": {"type": "array", "items": {"$ref": "#/components/schemas/SpotCheck"}}}})
-register_schema("FindingList", {"type": "object", "properties": {
-    "findings": {"type": "array", "items": {"$ref": "#/components/schemas/Finding"}}}})
+    "contractor_comment": {"type": "string", "nullable": True}}}
+SCHEMAS["SpotCheckList"] = {"type": "object", "properties": {
+    "checks": {"type": "array", "items": {"$ref": "#/components/schemas/SpotCheck"}}}}
+SCHEMAS["FindingList"] = {"type": "object", "properties": {
+    "findings": {"type": "array", "items": {"$ref": "#/components/schemas/Finding"}}}}
 
 
 def _settings() -> Any:

@@ -5,17 +5,17 @@ import sys
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 from flask_babel import force_locale
 from sqlalchemy import select
 
 from canteen.commands import ensure_schema_current
-from canteen.errors import ServiceError
+from canteen.core.errors import ServiceError
+from canteen.core.timeutil import parse_month
 from canteen.extensions import db
 from canteen.reference.services import canteen_by_code
 from canteen.spotchecks.draw import draw_missing, draw_month, draw_slots
 from canteen.spotchecks.models import SpotCheckDraw
-from canteen.spotchecks.web import bp
-from canteen.timeutil import parse_month
 
 
 def _month(text: str) -> object:
@@ -26,10 +26,11 @@ def _month(text: str) -> object:
         sys.exit(1)
 
 
-@bp.cli.command("spot-check-draw")
+@click.command("spot-check-draw")
 @click.option("--month", required=True, help="YYYY-MM")
 @click.option("--canteen", "canteen_code", default=None, help="one canteen (default: every canteen not drawn yet)")
 @click.option("--seed", type=int, default=None, help="replay a known seed (one canteen only)")
+@with_appcontext
 def draw_command(month: str, canteen_code: str | None, seed: int | None) -> None:
     """Draw the month's check slots with a recorded seed; prints the seed and the slots."""
     settings = current_app.config["SETTINGS"]
@@ -58,9 +59,10 @@ def draw_command(month: str, canteen_code: str | None, seed: int | None) -> None
         click.echo("nothing to draw: every canteen's month is drawn already")
 
 
-@bp.cli.command("spot-check-verify")
+@click.command("spot-check-verify")
 @click.option("--month", required=True, help="YYYY-MM")
 @click.option("--canteen", "canteen_code", required=True)
+@with_appcontext
 def verify_command(month: str, canteen_code: str) -> None:
     """Re-run a recorded draw from its seed and compare with the stored slots (exit 1 on any difference)."""
     settings = current_app.config["SETTINGS"]
@@ -80,3 +82,6 @@ def verify_command(month: str, canteen_code: str) -> None:
         click.echo(f"MISMATCH: seed {draw.seed} draws {expected}, stored {stored}", err=True)
         sys.exit(1)
     click.echo(f"ok: seed {draw.seed} reproduces the {len(stored)} stored slots")
+
+
+COMMANDS = (draw_command, verify_command)

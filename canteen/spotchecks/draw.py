@@ -17,13 +17,13 @@ from canteen.assessment import audit
 from canteen.assessment.access import require
 from canteen.auth.models import User
 from canteen.config import AppConfig
+from canteen.core.errors import Conflict, FieldErrors
+from canteen.core.timeutil import add_months, local_today, month_days, month_end, month_start, parse_month
 from canteen.db import utcnow
-from canteen.errors import Conflict
-from canteen.ledger.validation import FieldErrors, resolve_canteen
 from canteen.reference.models import Canteen
 from canteen.reference.services import canteen_by_code
+from canteen.reference.validation import resolve_canteen
 from canteen.spotchecks.models import SpotCheckDraw, SpotCheckSlot
-from canteen.timeutil import add_months, local_today, month_days, month_end, month_start, parse_month
 
 MAX_SEED = 2 ** 53  # exact in JSON numbers and in every database's BIGINT
 

@@ -16,17 +16,17 @@ from canteen.assessment.access import may_see_check, require
 from canteen.assessment.media import store_image
 from canteen.assessment.sheet import current_sheet_version, sheet_of
 from canteen.auth.models import User
-from canteen.auth.permissions import can_access_canteen
 from canteen.config import AppConfig
+from canteen.core.errors import Conflict, FieldErrors, InvalidInput, NotFound
+from canteen.core.permissions import can_access_canteen
+from canteen.core.timeutil import local_today
+from canteen.core.validation import clean_text, parse_day, parse_weight_g
 from canteen.db import utcnow
-from canteen.errors import Conflict, InvalidInput, NotFound
 from canteen.ledger.figures import slot_grams
-from canteen.ledger.validation import (FieldErrors, check_day_allowed, clean_text, parse_day, parse_weight_g,
-                                       resolve_canteen, resolve_meal)
-from canteen.reference.models import Canteen
-from canteen.spotchecks.models import (CHECK_KINDS, SpotCheck, SpotCheckFinding, SpotCheckPhoto, SpotCheckReweigh,
-                                       SpotCheckSlot)
-from canteen.timeutil import local_today
+from canteen.reference.models import Canteen, Meal
+from canteen.reference.validation import check_day_allowed, resolve_canteen, resolve_meal
+from canteen.spotchecks.models import (CHECK_KINDS, SpotCheck, SpotCheckFinding, SpotCheckPhoto,
+                                       SpotCheckReweigh, SpotCheckSlot)
 
 CHECKLIST_VALUES = ("ok", "finding", "n/a")
 MAX_FINDINGS = 20

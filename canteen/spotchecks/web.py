@@ -16,25 +16,22 @@ from canteen.assessment.access import own_contractor
 from canteen.assessment.media import media_root, remove, resolve
 from canteen.assessment.sheet import current_sheet_version, sheet_of
 from canteen.auth.models import User
-from canteen.auth.permissions import has_permission
-from canteen.auth.web import require
 from canteen.config import AppConfig
-from canteen.errors import NotFound, ServiceError
+from canteen.core.errors import NotFound, ServiceError
+from canteen.core.guard import require
+from canteen.core.permissions import has_permission
+from canteen.core.timeutil import local_today, month_end, month_start, parse_month
 from canteen.extensions import db
-from canteen.home import user_canteens
-from canteen.navigation import register_nav
 from canteen.reference.models import Canteen
+from canteen.reference.scope import user_canteens
 from canteen.spotchecks.draw import draw_month, seed_visible, slot_visible, verify_draw
-from canteen.spotchecks.models import (CHECK_KINDS, SpotCheck, SpotCheckDraw, SpotCheckFinding, SpotCheckPhoto,
-                                       SpotCheckSlot)
+from canteen.spotchecks.models import (CHECK_KINDS, SpotCheck, SpotCheckDraw, SpotCheckFinding,
+                                       SpotCheckPhoto, SpotCheckSlot)
 from canteen.spotchecks.services import (add_finding, add_photo, is_overdue, list_checks, record_check,
                                          rectifications, respond_to_check, reweigh_comparison, visible_check)
-from canteen.timeutil import local_today, month_end, month_start, parse_month
 
-# cli_group=None: the commands of canteen/spotchecks/cli.py join the top-level `canteen` group.
-bp = Blueprint("spotchecks", __name__, url_prefix="/spot-checks", cli_group=None)
+bp = Blueprint("spotchecks", __name__, url_prefix="/spot-checks")
 
-register_nav(lambda: _("Spot checks"), "spotchecks.index", "spotcheck.view", 21)
 
 FINDING_ROWS = 3
 
@@ -302,6 +299,3 @@ def rectifications_page() -> Any:
     return render_template("spotchecks/rectifications.html", findings=findings, status=status, sheet=sheet,
                            overdue={finding.id: is_overdue(finding, _settings()) for finding in findings},
                            can_edit=has_permission(_actor(), "spotcheck.edit"))
-
-
-from canteen.spotchecks import cli  # noqa: E402,F401  (commands on bp.cli)

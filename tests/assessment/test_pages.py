@@ -53,7 +53,7 @@ def world(app, session, settings, admin, assessor, contractor, caterer, kept_led
                                                          "month": "2021-07"}, now=LATER)
     line = add_line(session, settings, assessor, sent.id, {"rule": "late_opening", "count": 2, "note": "twice late"},
                     photo=PNG, media_root=root, now=LATER)
-    from canteen.assessment.proposals import decide_proposal
+    from canteen.assessment.decisions import decide_proposal
 
     decide_proposal(session, settings, assessor, sent.id, f"finding:{check.findings[0].id}", True, now=LATER)
     submit(session, settings, assessor, sent.id)
@@ -289,7 +289,7 @@ def test_the_spot_check_pages_record_and_close(app, client, world, as_role):
 
 def test_the_draw_page_hides_future_slots_from_the_caterer(app, client, session, settings, world, as_role,
                                                            assessor):
-    from canteen.timeutil import add_months, local_today, month_start
+    from canteen.core.timeutil import add_months, local_today, month_start
 
     month = add_months(month_start(local_today(settings.zone)), 1)
     draw_month(session, settings, assessor, {"canteen": "zonghe", "month": month.strftime("%Y-%m")})

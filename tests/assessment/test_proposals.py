@@ -6,9 +6,10 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from canteen.assessment.assessments import open_assessment, score_of, submit
-from canteen.assessment.proposals import (decide_proposal, missing_by_end_of_day, plate_baseline, proposals_for,
+from canteen.assessment.decisions import decide_proposal
+from canteen.assessment.proposals import (missing_by_end_of_day, plate_baseline, proposals_for,
                                           undecided_proposals)
-from canteen.errors import Conflict, InvalidInput, NotFound
+from canteen.core.errors import Conflict, InvalidInput, NotFound
 from canteen.spotchecks.draw import draw_month
 from canteen.spotchecks.services import record_check
 from tests.assessment.world import LATER, canteen_row, fill_month, put_entry

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from canteen.assessment.scoring import LineValue, fee_for, points_text, score_month, steps_for
-from canteen.assessment.settings import AssessmentSettings, BandSettings, SheetSettings
+from canteen.settings.assessment import AssessmentSettings, BandSettings, SheetSettings
 
 SHEET = AssessmentSettings().sheet()
 FEE = 20_000_000  # 200 000.00 yuan in fen

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from canteen.assessment.settings import AssessmentSettings
 from canteen.config import ConfigError, load_config, parse_config
+from canteen.settings.assessment import AssessmentSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -11,13 +11,13 @@ import pytest
 from sqlalchemy import select
 
 from canteen.assessment import audit
-from canteen.assessment.assessments import (add_line, amend, answer, assessment_as_dict, consecutive_below, finalize,
-                                            list_assessments, open_assessment, respond, score_of, submit,
-                                            withdraw_line)
+from canteen.assessment.assessments import (add_line, amend, answer, assessment_as_dict, consecutive_below,
+                                            finalize, list_assessments, open_assessment, respond, score_of,
+                                            submit, withdraw_line)
 from canteen.assessment.models import Assessment, AssessmentLine
-from canteen.assessment.settings import AssessmentSettings
 from canteen.assessment.sheet import current_sheet_version, sheet_of
-from canteen.errors import Conflict, Forbidden, InvalidInput, NotFound
+from canteen.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from canteen.settings.assessment import AssessmentSettings
 from tests.assessment.world import LATER, contractor_data
 
 AUG = datetime(2021, 8, 3, 2, 0, tzinfo=timezone.utc)  # 2021-08-03 10:00 in Shanghai

@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from canteen.auth.models import User
 from canteen.config import AppConfig
+from canteen.core.timeutil import add_months, local_today, month_start
 from canteen.extensions import db
 from canteen.ledger.models import DinerCount, WasteEntry
-from canteen.timeutil import add_months, local_today, month_start
 from tests.web.helpers import seed_entry
 
 pytestmark = pytest.mark.browser

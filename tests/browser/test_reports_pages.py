@@ -13,11 +13,11 @@ from sqlalchemy import select
 
 from canteen.auth.models import User
 from canteen.config import AppConfig
+from canteen.core.timeutil import add_months, local_today
 from canteen.extensions import db
 from canteen.ledger.diners import set_diner_count
 from canteen.ledger.entries import record_entry
 from canteen.reference.models import Canteen
-from canteen.timeutil import add_months, local_today
 from reports.service import produce_report
 
 pytestmark = pytest.mark.browser

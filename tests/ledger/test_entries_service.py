@@ -6,7 +6,7 @@ from datetime import date, timezone
 import pytest
 from sqlalchemy import select
 
-from canteen.errors import Conflict, Forbidden, InvalidInput, NotFound
+from canteen.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from canteen.ledger.diners import set_diner_count
 from canteen.ledger.entries import correct_entry, entry_as_dict, list_entries, record_entry, void_entry
 from canteen.ledger.models import WasteEntry, WasteEntryRevision

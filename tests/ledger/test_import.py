@@ -10,9 +10,10 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import select, text
 
 from canteen.auth.models import User
-from canteen.errors import Forbidden
+from canteen.core.errors import Forbidden
+from canteen.core.tabular import ImportFailed, Problem
 from canteen.ledger.diners import set_diner_count
-from canteen.ledger.importer import MAX_ROWS, ImportFailed, ImportResult, Problem, import_ledger_file
+from canteen.ledger.importer import MAX_ROWS, ImportResult, import_ledger_file
 from canteen.ledger.models import DinerCount, WasteEntry
 
 HEADER = ["canteen", "date", "meal", "stream", "weight", "unit", "dish", "note", "diners"]
@@ -292,7 +293,7 @@ def test_files_with_more_than_50000_rows_are_refused(session, run_import):
 
 
 def test_a_long_list_of_problems_is_capped(run_import):
-    from canteen.ledger.importer import MAX_PROBLEMS
+    from canteen.core.tabular import MAX_PROBLEMS
 
     rows = [HEADER[:5]] + [["zonghe", "2021-07-01", "lunch", "plate", "x"]] * (MAX_PROBLEMS + 20)
     problems = problems_of(run_import, "typos.csv", csv_bytes(rows))

@@ -6,10 +6,10 @@ from decimal import Decimal
 
 import pytest
 
-from canteen.errors import InvalidInput
+from canteen.core.errors import FieldErrors, InvalidInput
+from canteen.core.timeutil import local_today
+from canteen.core.validation import parse_day, parse_weight_g
 from canteen.ledger.entries import record_entry
-from canteen.ledger.validation import FieldErrors, parse_day, parse_weight_g
-from canteen.timeutil import local_today
 
 
 def grams(settings, value, unit="kg"):

@@ -7,11 +7,11 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import select
 
+from canteen.core.errors import Conflict, Forbidden, InvalidInput
+from canteen.core.tabular import ImportFailed
 from canteen.diners.importer import import_diners_file
 from canteen.diners.models import Diner
 from canteen.diners.services import create_diner, update_diner
-from canteen.errors import Conflict, Forbidden, InvalidInput
-from canteen.ledger.importer import ImportFailed
 
 
 def xlsx(rows: list[list[object]]) -> bytes:

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from canteen.errors import Conflict, Forbidden, InvalidInput
+from canteen.core.errors import Conflict, Forbidden, InvalidInput
 from canteen.offences.appeals import decide_appeal, file_appeal
 from canteen.offences.escalations import approve, record_letter_sent, record_warning, reject
 from canteen.offences.ladder import diner_standing, on_board

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from canteen.auth.models import ROLES
-from canteen.auth.permissions import PERMISSIONS
+from canteen.core.permissions import PERMISSIONS
 from canteen.offences.escalations import approve
 from tests.offences.conftest import confirm
 

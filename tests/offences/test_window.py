@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from canteen.offences.settings import OffenceSettings
 from canteen.offences.window import in_window, window_start
+from canteen.settings.offences import OffenceSettings
 
 ROLLING = OffenceSettings()
 CALENDAR = OffenceSettings(window="calendar_year")

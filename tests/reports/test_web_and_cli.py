@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 from canteen.auth.models import User
 from canteen.camera_events.models import CameraEvent
 from canteen.config import AppConfig
+from canteen.core.timeutil import add_months, local_today
 from canteen.extensions import db
 from canteen.reference.models import Canteen
-from canteen.timeutil import add_months, local_today
 from reports.models import MissingEntryCheck, ReportRun
 from reports.service import produce_report, report_targets
 

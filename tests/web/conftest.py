@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 
 from canteen.config import AppConfig
-from canteen.timeutil import local_today
+from canteen.core.timeutil import local_today
 from tests.web.helpers import seed_diner_count, seed_entry, seed_hauler_disposal
 
 

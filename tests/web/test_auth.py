@@ -16,12 +16,12 @@ from werkzeug.test import TestResponse
 
 from canteen.auth.models import ApiToken, LoginFailure, User
 from canteen.auth.services import create_user, login_locked_for
-from canteen.auth.web import PUBLIC_BLUEPRINTS
 from canteen.config import AppConfig
+from canteen.core.guard import public_pages
+from canteen.core.timeutil import local_today
 from canteen.db import utcnow
 from canteen.extensions import db
 from canteen.ledger.models import DinerCount, Disposal, WasteEntry
-from canteen.timeutil import local_today
 from tests.support import FAST_HASH, built_app
 from tests.web.helpers import csrf_token_from
 
@@ -339,11 +339,14 @@ URL_ARGUMENTS = {"entry_id": 1, "user_id": 1, "code": "en", "filename": "style.c
 
 
 def test_every_page_but_login_and_health_needs_a_login(app: Flask, client: FlaskClient) -> None:
-    # Whole blueprints without a login: the token-only API and the public exposure board.
-    assert PUBLIC_BLUEPRINTS == {"api", "exposure"}
+    # Whole blueprints without a login: the public exposure board (the token-only API, under /api/, checks its
+    # own tokens).
+    public_blueprints = public_pages(app)["blueprints"]
+    assert public_blueprints == {"exposure"}
+    assert public_pages(app)["endpoints"] == PUBLIC
     checked = 0
     for rule in app.url_map.iter_rules():
-        public = rule.endpoint in PUBLIC or rule.endpoint.split(".")[0] in PUBLIC_BLUEPRINTS
+        public = rule.endpoint in PUBLIC or rule.endpoint.split(".")[0] in public_blueprints
         if public or rule.rule.startswith("/api/"):
             continue
         url = rule.build({name: URL_ARGUMENTS.get(name, 1) for name in rule.arguments})[1]

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from canteen.settings_base import CODE_PATTERN, Strict
+from canteen.settings.base import CODE_PATTERN, Strict
 
 PER_KINDS = ("occurrence", "person", "step5pct")
 SOURCES = ("ledger_missing", "reweigh", "plate_baseline")

@@ -5,7 +5,7 @@ from datetime import time
 
 from pydantic import Field, model_validator
 
-from canteen.settings_base import Strict
+from canteen.settings.base import Strict
 
 
 class SchedulerSettings(Strict):

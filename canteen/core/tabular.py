@@ -1,4 +1,4 @@
-"""Reading the rows of an uploaded .xlsx or .csv file for the ledger import, with spreadsheet row numbers."""
+"""Tabular imports: the rows of an uploaded .xlsx or .csv file, and the all-or-nothing problem list."""
 from __future__ import annotations
 
 import csv
@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from openpyxl import load_workbook
 
 EXTENSIONS = (".xlsx", ".csv")
+MAX_PROBLEMS = 500  # enough to fix a file; a page listing 50,000 problems helps nobody
 
 
 class UnreadableFile(Exception):
@@ -98,3 +99,42 @@ def read_rows(filename: str, content: bytes, limit: int) -> list[SheetRow]:
             break
     source.close()
     return rows
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What is wrong with one row (1-based, as a spreadsheet numbers it)."""
+
+    row: int
+    field: str
+    message: str
+
+
+class ImportFailed(Exception):
+    """At least one row is wrong; nothing was stored."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(f"{len(problems)} problem(s)")
+        self.problems = problems
+
+
+def cell_text(value: Any) -> str:
+    """A cell's value as trimmed text (a whole-number float without its '.0')."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def problems_of(row: int, errors: dict[str, str]) -> list[Problem]:
+    """One Problem per field error of a row."""
+    return [Problem(row, field, message) for field, message in errors.items()]
+
+
+def capped(problems: list[Problem]) -> list[Problem]:
+    """At most MAX_PROBLEMS problems, plus one saying how many more there are."""
+    if len(problems) <= MAX_PROBLEMS:
+        return problems
+    rest = len(problems) - MAX_PROBLEMS
+    return problems[:MAX_PROBLEMS] + [Problem(0, "file", _("%(count)s more problem(s) not shown", count=rest))]

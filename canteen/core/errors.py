@@ -35,3 +35,12 @@ class Conflict(ServiceError):
     """The request clashes with what is stored (a duplicate, a stale state)."""
 
     status = 409
+
+
+class FieldErrors(dict[str, str]):
+    """Collects one message per field, then raises them together."""
+
+    def raise_if_any(self, message: str = "invalid input") -> None:
+        """Raise InvalidInput when any field failed."""
+        if self:
+            raise InvalidInput(message, dict(self))

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from canteen.settings_base import Strict
+from canteen.settings.base import Strict
 
 STEP_KINDS = ("warning", "exposure", "referral")
 StepKind = Literal["warning", "exposure", "referral"]
@@ -73,7 +73,7 @@ class OffenceSettings(Strict):
     @classmethod
     def _roles_may_approve(cls, value: list[str]) -> list[str]:
         # Imported here: the permission table lives with the models, which the config must not load eagerly.
-        from canteen.auth.permissions import PERMISSIONS
+        from canteen.core.permissions import PERMISSIONS
 
         allowed = PERMISSIONS["offences.approve"]
         wrong = [role for role in value if role not in allowed]

@@ -1,8 +1,38 @@
-"""Which role may do what, and which canteens a user may touch. The only place roles are named."""
+"""Which role may do what, and which canteens a user may touch. The only place roles are named.
+
+No ORM import: the checks take any object shaped like a user (``.role``, ``.canteens``) or a canteen
+(``.id``), so the kernel stays below the models.
+"""
 from __future__ import annotations
 
-from canteen.auth.models import User
-from canteen.reference.models import Canteen
+from typing import Any, Protocol, Sequence, TypeVar
+
+
+class HasId(Protocol):
+    """Anything with an ``id`` (a canteen row)."""
+
+    @property
+    def id(self) -> Any:
+        """The primary key."""
+
+
+class RoleHolder(Protocol):
+    """Anything with a ``role`` (a user, or Flask-Login's anonymous user through ``getattr``)."""
+
+    @property
+    def role(self) -> str:
+        """The role's name."""
+
+
+class ScopedUser(RoleHolder, Protocol):
+    """A user with a role and the canteens their scope rows name (empty: every canteen)."""
+
+    @property
+    def canteens(self) -> Sequence[HasId]:
+        """The canteens in the user's scope."""
+
+
+C = TypeVar("C", bound=HasId)
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     "ledger.view": frozenset({"admin", "manager", "assessor", "viewer", "contractor"}),
@@ -36,20 +66,20 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 SCOPED_ROLES = frozenset({"manager", "contractor", "viewer", "reviewer"})
 
 
-def has_permission(user: User | None, permission: str) -> bool:
+def has_permission(user: Any, permission: str) -> bool:
     """True when the user's role grants the permission."""
     if user is None or not getattr(user, "is_authenticated", False):
         return False
     return user.role in PERMISSIONS.get(permission, frozenset())
 
 
-def can_access_canteen(user: User, canteen: Canteen) -> bool:
+def can_access_canteen(user: ScopedUser, canteen: HasId) -> bool:
     """True when the canteen is within the user's scope (no scope rows means every canteen)."""
     if user.role == "admin" or user.role not in SCOPED_ROLES or not user.canteens:
         return True
     return any(item.id == canteen.id for item in user.canteens)
 
 
-def visible_canteens(user: User, canteens: list[Canteen]) -> list[Canteen]:
+def visible_canteens(user: ScopedUser, canteens: list[C]) -> list[C]:
     """The canteens of ``canteens`` that the user may see."""
     return [canteen for canteen in canteens if can_access_canteen(user, canteen)]

@@ -1,0 +1,111 @@
+"""The base of the JSON API under /api/v1: bearer tokens only (hence CSRF-exempt), JSON errors, no 500 on bad input.
+
+Every feature builds its own API blueprint with :func:`api_blueprint` and registers it from its ``init_app``
+with :func:`register_api`; this module imports no feature.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from flask import Blueprint, Flask, current_app, g, jsonify, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+
+from canteen.api.openapi import add_to_spec
+from canteen.auth.models import User
+from canteen.auth.services import user_for_token
+from canteen.core.errors import Forbidden, ServiceError
+from canteen.core.permissions import has_permission
+from canteen.extensions import csrf, db
+
+API_PREFIX = "/api/v1"
+
+
+def error_response(status: int, message: str, fields: dict[str, str] | None = None) -> Any:
+    """The one error shape of the API: ``{"error": ..., "fields": {...}}``."""
+    response = jsonify({"error": message, "fields": fields or {}})
+    response.status_code = status
+    return response
+
+
+def api_user() -> User:
+    """The user the current request's token acts for."""
+    return g.api_user
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object, or a ServiceError naming what is wrong with it."""
+    limit = current_app.config["MAX_JSON_BYTES"]
+    too_large = _TooLarge(_("the body is larger than %(limit)s bytes", limit=limit),
+                          {"body": _("at most %(limit)s bytes", limit=limit)})
+    if request.content_length is not None and request.content_length > limit:
+        raise too_large
+    raw = request.get_data(cache=True)
+    if len(raw) > limit:
+        raise too_large
+    data = request.get_json(silent=True)
+    if data is None:
+        raise ServiceError(_("the body is not valid JSON"), {"body": _("expected a JSON object")})
+    if not isinstance(data, dict):
+        raise ServiceError(_("expected a JSON object"), {"body": _("expected a JSON object")})
+    return data
+
+
+def require_api(permission: str) -> None:
+    """Raise Forbidden unless the token's user has ``permission``."""
+    if not has_permission(api_user(), permission):
+        raise Forbidden(_("your role may not do this"))
+
+
+class _TooLarge(ServiceError):
+    status = 413
+
+
+def api_blueprint(name: str, import_name: str, session_readable: frozenset[str] = frozenset()) -> Blueprint:
+    """A feature's API blueprint under /api/v1 with token authentication and JSON errors.
+
+    ``session_readable`` names view functions that a logged-in browser session may also call; they must be
+    read-only (no state change, so no CSRF risk).
+    """
+    bp = Blueprint(name, import_name, url_prefix=API_PREFIX)
+    readable = {f"{name}.{view}" for view in session_readable}
+
+    @bp.before_request
+    def _authenticate() -> Any:
+        header = request.headers.get("Authorization", "")
+        scheme, _sep, secret = header.partition(" ")
+        user = None
+        if scheme.lower() == "bearer" and secret.strip():
+            user = user_for_token(db.session, secret.strip())
+            if user is not None:
+                db.session.commit()
+        elif request.endpoint in readable and current_user.is_authenticated:
+            user = current_user._get_current_object()
+        if user is None:
+            return error_response(401, _("a valid API token is required"),
+                                  {"Authorization": _("send 'Authorization: Bearer <token>'")})
+        g.api_user = user
+        return None
+
+    bp.register_error_handler(ServiceError, _service_error)
+    bp.register_error_handler(HTTPException, _http_error)
+    return bp
+
+
+def _service_error(error: ServiceError) -> Any:
+    db.session.rollback()
+    return error_response(error.status, error.message, error.fields)
+
+
+def _http_error(error: HTTPException) -> Any:
+    db.session.rollback()
+    return error_response(error.code or 500, error.description or error.name)
+
+
+def register_api(app: Flask, bp: Blueprint, schemas: Mapping[str, dict[str, Any]] | None = None) -> None:
+    """Register a feature's API blueprint (token-only, so CSRF-exempt) and add its views to the OpenAPI spec."""
+    csrf.exempt(bp)
+    app.register_blueprint(bp)
+    views = [view for endpoint, view in app.view_functions.items() if endpoint.startswith(bp.name + ".")]
+    add_to_spec(app, views, schemas or {})
