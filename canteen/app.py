@@ -18,6 +18,7 @@ import canteen.home as home
 from canteen.admin import feature as admin
 from canteen.api import feature as api
 from canteen.assessment import feature as assessment
+from canteen.assessment.spotchecks import feature as spotchecks
 from canteen.auth import feature as auth
 from canteen.camera_events import feature as camera_events
 from canteen.config import AppConfig, load_config
@@ -30,7 +31,6 @@ from canteen.ledger import feature as ledger
 from canteen.offences import feature as offences
 from canteen.reporting import feature as reporting
 from canteen.review import feature as review
-from canteen.spotchecks import feature as spotchecks
 
 
 # Order matters twice: auth installs the login guard first, and home's error pages come after the API's

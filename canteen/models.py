@@ -9,7 +9,7 @@ from canteen.ledger.models import DinerCount, DinerCountRevision, Disposal, Wast
 from canteen.offences.models import Appeal, Escalation, EscalationAction, Offence, RetentionLog
 from canteen.reference.models import Canteen, Dish, Meal, Stream
 from canteen.review.models import EventReview
-from canteen.spotchecks.models import (SpotCheck, SpotCheckDraw, SpotCheckFinding, SpotCheckPhoto, SpotCheckReweigh,
+from canteen.assessment.spotchecks.models import (SpotCheck, SpotCheckDraw, SpotCheckFinding, SpotCheckPhoto, SpotCheckReweigh,
                                        SpotCheckSlot)
 from reports.models import JobRun, MissingEntryCheck, ReportRun, SchedulerStart
 

@@ -1,7 +1,7 @@
 """The report charts: each function draws one matplotlib Figure (never pyplot) and returns its numbers.
 
 Every series differs by hatching, marker or line style as well as by shade, so the charts stay readable when
-printed in black and white. Every figure comes from :func:`reports.plotting.new_figure`, which registers the CJK font.
+printed in black and white. Every figure comes from :func:`canteen.core.plotting.new_figure`, which registers the CJK font.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from reports.data import MonthFigures
-from reports.plotting import new_figure
+from canteen.core.plotting import new_figure
 from reports.labels import change_pct, kg_text, month_label, pct_text, signed_kg
 
 WIDE = (10.0, 4.4)

@@ -148,7 +148,7 @@ def sqlite_backup(context: JobContext) -> JobOutcome:
 
 def spot_check_draw(context: JobContext) -> JobOutcome:
     """Draw the due month's spot-check slots for each canteen not drawn yet (seed recorded, unannounced)."""
-    from canteen.spotchecks.draw import draw_missing
+    from canteen.assessment.spotchecks.draw import draw_missing
 
     month = month_start(context.due.date())
     draws = draw_missing(db.session, context.settings, month, context.now)

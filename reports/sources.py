@@ -1,5 +1,5 @@
 """Figures from the features a report draws on but does not own: the caterer's assessment, spot checks and
-rectifications (``canteen.assessment``, ``canteen.spotchecks``) and the offence ladder (``canteen.offences``).
+rectifications (``canteen.assessment``, ``canteen.assessment.spotchecks``) and the offence ladder (``canteen.offences``).
 
 Those features always ship with the service and are imported normally. A database without their tables
 (not migrated yet) makes a function answer None, so the report says 'no data' instead of pretending to a zero.
@@ -22,8 +22,8 @@ from canteen.assessment.sheet import sheet_of
 from canteen.camera_events.models import CameraEvent
 from canteen.config import AppConfig
 from canteen.offences.models import Escalation, Offence
-from canteen.spotchecks import services as spotcheck_services
-from canteen.spotchecks.models import SpotCheck, SpotCheckFinding
+from canteen.assessment.spotchecks import services as spotcheck_services
+from canteen.assessment.spotchecks.models import SpotCheck, SpotCheckFinding
 from canteen.core.timeutil import add_months, month_end
 from reports.labels import english, local_name
 

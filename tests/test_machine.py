@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import shutil
 
-from reports.plotting import cjk_font_file
+from canteen.core.plotting import cjk_font_file
 
 
 def test_pdfs_take_the_fast_font_subsetting_path() -> None:

@@ -13,7 +13,7 @@ from canteen.core.errors import Forbidden, NotFound
 from canteen.core.permissions import can_access_canteen, has_permission
 
 if TYPE_CHECKING:  # pragma: no cover
-    from canteen.spotchecks.models import SpotCheck
+    from canteen.assessment.spotchecks.models import SpotCheck
 
 
 def require(actor: User, permission: str) -> None:

@@ -32,7 +32,7 @@ from canteen.core.validation import clean_text, parse_day
 from canteen.db import utcnow
 from canteen.reference.validation import resolve_canteen
 from canteen.settings.assessment import SheetSettings
-from canteen.spotchecks.models import SpotCheck
+from canteen.assessment.spotchecks.models import SpotCheck
 
 EDITABLE = ("draft", "amending")
 MAX_COUNT = 1000

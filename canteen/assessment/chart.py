@@ -4,7 +4,7 @@ from __future__ import annotations
 from io import BytesIO
 
 from canteen.assessment.summary import YearSummary
-from reports.plotting import new_figure
+from canteen.core.plotting import new_figure
 
 
 def trend_png(summary: YearSummary, labels: dict[str, str], names: dict[int, str]) -> bytes:

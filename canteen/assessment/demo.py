@@ -24,9 +24,9 @@ from canteen.auth.models import User
 from canteen.config import AppConfig
 from canteen.ledger.figures import slot_grams
 from canteen.reference.services import canteen_by_code
-from canteen.spotchecks.draw import draw_month
-from canteen.spotchecks.models import SpotCheck
-from canteen.spotchecks.services import record_check
+from canteen.assessment.spotchecks.draw import draw_month
+from canteen.assessment.spotchecks.models import SpotCheck
+from canteen.assessment.spotchecks.services import record_check
 from canteen.core.timeutil import month_end
 
 DEMO_CONTRACTOR = {

@@ -23,8 +23,8 @@ from canteen.core.timeutil import add_months, month_days, month_end
 from canteen.db import utcnow
 from canteen.ledger.figures import first_food_waste_entries, month_series, serving_slots
 from canteen.reference.models import Canteen
-from canteen.spotchecks.models import SpotCheck
-from canteen.spotchecks.services import reweigh_comparison
+from canteen.assessment.spotchecks.models import SpotCheck
+from canteen.assessment.spotchecks.services import reweigh_comparison
 
 
 @dataclass

@@ -29,7 +29,7 @@ from canteen.core.permissions import has_permission
 from canteen.core.timeutil import add_months, local_today, month_end, month_start
 from canteen.extensions import db
 from canteen.reference.scope import user_canteens
-from canteen.spotchecks.models import SpotCheck
+from canteen.assessment.spotchecks.models import SpotCheck
 
 bp = Blueprint("assessment", __name__, url_prefix="/assessment")
 

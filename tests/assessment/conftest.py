@@ -15,7 +15,7 @@ from canteen.assessment.models import (Assessment, AssessmentLine, AssessmentRev
 from canteen.auth.models import User
 from canteen.config import AppConfig
 from canteen.extensions import db
-from canteen.spotchecks.models import SpotCheck, SpotCheckDraw, SpotCheckFinding, SpotCheckPhoto, SpotCheckReweigh
+from canteen.assessment.spotchecks.models import SpotCheck, SpotCheckDraw, SpotCheckFinding, SpotCheckPhoto, SpotCheckReweigh
 from tests.assessment.world import contractor_data, fill_month
 
 

@@ -326,8 +326,8 @@ SPOT_VIEW = {"admin", "assessor", "caterer"}
 def api_world(app, session, settings, assessor, world, kept_ledger):
     """A submitted July at zonghe, a draft August, a drawn and recorded July spot check."""
     from canteen.assessment.assessments import open_assessment, submit
-    from canteen.spotchecks.draw import draw_month
-    from canteen.spotchecks.services import record_check
+    from canteen.assessment.spotchecks.draw import draw_month
+    from canteen.assessment.spotchecks.services import record_check
     from tests.assessment.world import LATER
 
     sent = open_assessment(session, settings, assessor, {"contractor": world.id, "canteen": "zonghe",

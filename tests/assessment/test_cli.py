@@ -5,8 +5,8 @@ import pytest
 from sqlalchemy import select
 
 from canteen.extensions import db
-from canteen.spotchecks.draw import draw_slots
-from canteen.spotchecks.models import SpotCheckDraw, SpotCheckSlot
+from canteen.assessment.spotchecks.draw import draw_slots
+from canteen.assessment.spotchecks.models import SpotCheckDraw, SpotCheckSlot
 
 
 

@@ -15,9 +15,9 @@ from canteen.assessment.assessments import add_line, open_assessment, submit
 from canteen.assessment.media import media_root
 from canteen.assessment.models import Assessment, AssessmentLine, Contractor
 from canteen.extensions import db
-from canteen.spotchecks.draw import draw_month
-from canteen.spotchecks.models import SpotCheckFinding
-from canteen.spotchecks.services import add_photo, record_check
+from canteen.assessment.spotchecks.draw import draw_month
+from canteen.assessment.spotchecks.models import SpotCheckFinding
+from canteen.assessment.spotchecks.services import add_photo, record_check
 from tests.assessment.world import LATER
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

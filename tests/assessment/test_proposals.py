@@ -10,8 +10,8 @@ from canteen.assessment.decisions import decide_proposal
 from canteen.assessment.proposals import (missing_by_end_of_day, plate_baseline, proposals_for,
                                           undecided_proposals)
 from canteen.core.errors import Conflict, InvalidInput, NotFound
-from canteen.spotchecks.draw import draw_month
-from canteen.spotchecks.services import record_check
+from canteen.assessment.spotchecks.draw import draw_month
+from canteen.assessment.spotchecks.services import record_check
 from tests.assessment.world import LATER, canteen_row, fill_month, put_entry
 
 JULY, AUG = date(2021, 7, 1), date(2021, 8, 1)

@@ -11,10 +11,10 @@ from canteen.assessment import audit
 from canteen.assessment.media import media_root
 from canteen.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from canteen.reference.models import Canteen
-from canteen.spotchecks.draw import (draw_missing, draw_month, draw_slots, seed_visible, serving_days,
+from canteen.assessment.spotchecks.draw import (draw_missing, draw_month, draw_slots, seed_visible, serving_days,
                                      slot_visible, verify_draw)
-from canteen.spotchecks.models import SpotCheck, SpotCheckDraw, SpotCheckFinding
-from canteen.spotchecks.services import (add_finding, add_photo, check_as_dict, list_checks, record_check,
+from canteen.assessment.spotchecks.models import SpotCheck, SpotCheckDraw, SpotCheckFinding
+from canteen.assessment.spotchecks.services import (add_finding, add_photo, check_as_dict, list_checks, record_check,
                                          rectifications, respond_to_check, reweigh_comparison, visible_check)
 from tests.assessment.world import LATER, canteen_row, fill_month, put_entry
 

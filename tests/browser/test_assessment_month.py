@@ -16,8 +16,8 @@ from canteen.assessment.models import Assessment, ProposalDecision
 from canteen.auth.models import User
 from canteen.config import AppConfig
 from canteen.extensions import db
-from canteen.spotchecks.draw import draw_month
-from canteen.spotchecks.services import record_check
+from canteen.assessment.spotchecks.draw import draw_month
+from canteen.assessment.spotchecks.services import record_check
 from tests.assessment.world import LATER, keep_ledger, make_contractor, sign_in
 
 pytestmark = pytest.mark.browser

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from canteen.auth.models import User
 from canteen.config import AppConfig
 from canteen.extensions import db
-from canteen.spotchecks.draw import draw_slots
-from canteen.spotchecks.models import SpotCheckDraw, SpotCheckFinding
+from canteen.assessment.spotchecks.draw import draw_slots
+from canteen.assessment.spotchecks.models import SpotCheckDraw, SpotCheckFinding
 from tests.assessment.world import keep_ledger, make_contractor, sign_in
 
 pytestmark = pytest.mark.browser

@@ -25,7 +25,7 @@ from canteen.ledger.wording import change_sentence
 from canteen.reference.models import Canteen
 from reports import charts, service
 from reports.data import collect_months, combine
-from reports.plotting import CJK_FAMILY, setup_fonts
+from canteen.core.plotting import CJK_FAMILY, setup_fonts
 from reports.models import ReportRun
 from reports.monthly import build_monthly_report
 from reports.render import render_html
@@ -271,7 +271,7 @@ def test_the_assessment_spot_check_and_offence_figures(demo_session: Session, se
     from canteen.assessment.assessments import score_of
     from canteen.assessment.models import Assessment
     from canteen.offences.models import Escalation, Offence
-    from canteen.spotchecks.models import SpotCheck
+    from canteen.assessment.spotchecks.models import SpotCheck
     from reports import sources
 
     zonghe = _canteen(demo_session, "zonghe")

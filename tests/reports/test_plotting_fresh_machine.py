@@ -28,7 +28,7 @@ DRAW = textwrap.dedent("""
     from matplotlib import font_manager
     stale = {entry.name for entry in font_manager.fontManager.ttflist}
     print("cache-has-cjk", "Noto Sans CJK SC" in stale)
-    from reports.plotting import new_figure
+    from canteen.core.plotting import new_figure
     figure = new_figure((4, 3))
     axes = figure.subplots()
     axes.set_title("月合计 餐厨垃圾趋势")

@@ -269,7 +269,7 @@ def test_the_scheduler_starts_in_the_foreground_and_stops(app: Flask, session: S
 
 
 def test_the_spot_check_draw_and_retention_jobs_call_their_services(app: Flask, session: Session) -> None:
-    from canteen.spotchecks.models import SpotCheckDraw
+    from canteen.assessment.spotchecks.models import SpotCheckDraw
 
     due = local(2021, 9, 1, 6, 30)
     run = run_job(app, job_by_id("spot-check-draw"), due, "schedule", now=due.astimezone(timezone.utc))

@@ -2,8 +2,9 @@
 
 The CJK font FILE is registered with matplotlib here, on first use in each process. matplotlib's font cache is not
 trusted: on a machine where the cache was built before the CJK fonts were installed, the family is simply absent
-from it, and every Chinese label would silently render as an empty box. This module imports only matplotlib and
-the standard library, so any feature may draw a chart without importing the report machinery.
+from it, and every Chinese label would silently render as an empty box. This kernel module imports only matplotlib
+and the standard library, so any feature (the report engine in ``reports/``, the assessment's year chart) draws
+through it without importing another feature.
 """
 from __future__ import annotations
 

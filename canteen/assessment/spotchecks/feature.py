@@ -6,8 +6,8 @@ from flask_babel import gettext as _
 
 from canteen.api.base import register_api
 from canteen.core.menu import add_menu_entry
-from canteen.spotchecks import api, web
-from canteen.spotchecks.cli import COMMANDS
+from canteen.assessment.spotchecks import api, web
+from canteen.assessment.spotchecks.cli import COMMANDS
 
 
 def init_app(app: Flask) -> None:

@@ -25,7 +25,7 @@ from canteen.db import utcnow
 from canteen.ledger.figures import slot_grams
 from canteen.reference.models import Canteen, Meal
 from canteen.reference.validation import check_day_allowed, resolve_canteen, resolve_meal
-from canteen.spotchecks.models import (CHECK_KINDS, SpotCheck, SpotCheckFinding, SpotCheckPhoto,
+from canteen.assessment.spotchecks.models import (CHECK_KINDS, SpotCheck, SpotCheckFinding, SpotCheckPhoto,
                                        SpotCheckReweigh, SpotCheckSlot)
 
 CHECKLIST_VALUES = ("ok", "finding", "n/a")

@@ -23,7 +23,7 @@ from canteen.db import utcnow
 from canteen.reference.models import Canteen
 from canteen.reference.services import canteen_by_code
 from canteen.reference.validation import resolve_canteen
-from canteen.spotchecks.models import SpotCheckDraw, SpotCheckSlot
+from canteen.assessment.spotchecks.models import SpotCheckDraw, SpotCheckSlot
 
 MAX_SEED = 2 ** 53  # exact in JSON numbers and in every database's BIGINT
 

@@ -24,10 +24,10 @@ from canteen.core.timeutil import local_today, month_end, month_start, parse_mon
 from canteen.extensions import db
 from canteen.reference.models import Canteen
 from canteen.reference.scope import user_canteens
-from canteen.spotchecks.draw import draw_month, seed_visible, slot_visible, verify_draw
-from canteen.spotchecks.models import (CHECK_KINDS, SpotCheck, SpotCheckDraw, SpotCheckFinding,
+from canteen.assessment.spotchecks.draw import draw_month, seed_visible, slot_visible, verify_draw
+from canteen.assessment.spotchecks.models import (CHECK_KINDS, SpotCheck, SpotCheckDraw, SpotCheckFinding,
                                        SpotCheckPhoto, SpotCheckSlot)
-from canteen.spotchecks.services import (add_finding, add_photo, is_overdue, list_checks, record_check,
+from canteen.assessment.spotchecks.services import (add_finding, add_photo, is_overdue, list_checks, record_check,
                                          rectifications, respond_to_check, reweigh_comparison, visible_check)
 
 bp = Blueprint("spotchecks", __name__, url_prefix="/spot-checks")

@@ -14,9 +14,9 @@ from canteen.core.errors import FieldErrors, NotFound
 from canteen.core.timeutil import month_end, parse_month
 from canteen.extensions import db
 from canteen.reference.validation import resolve_canteen
-from canteen.spotchecks.draw import draw_month, seed_visible, slot_visible
-from canteen.spotchecks.models import SpotCheck, SpotCheckDraw
-from canteen.spotchecks.services import (add_finding, check_as_dict, finding_as_dict, list_checks,
+from canteen.assessment.spotchecks.draw import draw_month, seed_visible, slot_visible
+from canteen.assessment.spotchecks.models import SpotCheck, SpotCheckDraw
+from canteen.assessment.spotchecks.services import (add_finding, check_as_dict, finding_as_dict, list_checks,
                                          record_check, rectifications, visible_check)
 
 bp = api_blueprint("spotchecks_api", __name__)

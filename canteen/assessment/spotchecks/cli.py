@@ -14,8 +14,8 @@ from canteen.core.errors import ServiceError
 from canteen.core.timeutil import parse_month
 from canteen.extensions import db
 from canteen.reference.services import canteen_by_code
-from canteen.spotchecks.draw import draw_missing, draw_month, draw_slots
-from canteen.spotchecks.models import SpotCheckDraw
+from canteen.assessment.spotchecks.draw import draw_missing, draw_month, draw_slots
+from canteen.assessment.spotchecks.models import SpotCheckDraw
 
 
 def _month(text: str) -> object:

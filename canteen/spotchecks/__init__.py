@@ -1,1 +1,0 @@
-"""Random spot checks of the caterer: the recorded draw, check records, re-weighs and rectifications."""
