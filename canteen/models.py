@@ -2,13 +2,12 @@
 from canteen.assessment.models import (Assessment, AssessmentLine, AssessmentRevision, AuditEntry, Contractor,
                                       ContractorCanteen, ContractorUser, ProposalDecision, SheetVersion)
 from canteen.auth.models import ApiToken, LoginFailure, User, UserCanteen
-from canteen.camera_events.models import CameraEvent, CameraStatus
+from canteen.camera_events.models import CameraEvent, CameraStatus, EventReview
 from canteen.db import Base
 from canteen.diners.models import Diner, DinerRevision
 from canteen.ledger.models import DinerCount, DinerCountRevision, Disposal, WasteEntry, WasteEntryRevision
 from canteen.offences.models import Appeal, Escalation, EscalationAction, Offence, RetentionLog
 from canteen.reference.models import Canteen, Dish, Meal, Stream
-from canteen.review.models import EventReview
 from canteen.assessment.spotchecks.models import (SpotCheck, SpotCheckDraw, SpotCheckFinding, SpotCheckPhoto, SpotCheckReweigh,
                                        SpotCheckSlot)
 from reports.models import JobRun, MissingEntryCheck, ReportRun, SchedulerStart

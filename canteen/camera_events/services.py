@@ -203,3 +203,8 @@ def event_as_dict(event: CameraEvent) -> dict[str, Any]:
             "changed_fraction": event.changed_fraction, "confidence": event.confidence,
             "end_reason": event.end_reason, "status": event.status, "media": event.media,
             "received_at": iso(event.received_at)}
+
+
+def visible_canteen_ids(session: Session, actor: User) -> list[int]:
+    """Ids of the canteens whose events the actor may see."""
+    return [canteen.id for canteen in session.scalars(select(Canteen)) if can_access_canteen(actor, canteen)]

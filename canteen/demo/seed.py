@@ -82,7 +82,7 @@ def seed_demo_data(session: Session, settings: AppConfig, hash_method: str = "sc
     _seed_corrections(session, manager)
     # Imported here: the feature packages import the ledger models this module also builds on.
     from canteen.assessment.demo import seed_assessment_demo
-    from canteen.offences.demo import demo_media_root, seed_offence_demo
+    from canteen.demo.offences import demo_media_root, seed_offence_demo
 
     seed_offence_demo(session, settings, users, demo_media_root())
     seed_assessment_demo(session, settings, users)

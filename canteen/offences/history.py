@@ -14,7 +14,7 @@ from canteen.db import utcnow
 from canteen.diners.models import Diner
 from canteen.offences.ladder import Standing, diner_standing
 from canteen.offences.models import Escalation, Offence
-from canteen.review.models import EventReview
+from canteen.camera_events.models import EventReview
 
 
 def iso(value: datetime | None) -> str | None:

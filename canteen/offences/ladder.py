@@ -19,7 +19,7 @@ from canteen.db import utcnow
 from canteen.diners.models import Diner
 from canteen.offences.models import Escalation, EscalationAction, Offence
 from canteen.offences.window import in_window, local_day, window_start
-from canteen.review.models import EventReview
+from canteen.camera_events.models import EventReview
 from canteen.settings.offences import STEP_KINDS
 
 IN_EFFECT = ("open", "given", "approved")

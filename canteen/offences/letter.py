@@ -16,7 +16,7 @@ from canteen.db import utcnow
 from canteen.offences.ladder import standing_offences
 from canteen.offences.models import Escalation, Offence
 from canteen.offences.window import in_window, local_day
-from canteen.review.models import EventReview
+from canteen.camera_events.models import EventReview
 
 FONT_FAMILY = "Noto Sans CJK SC"
 

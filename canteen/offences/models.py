@@ -13,7 +13,7 @@ from canteen.auth.models import User
 from canteen.camera_events.models import CameraEvent
 from canteen.db import Base, UTCDateTime, utcnow
 from canteen.diners.models import Diner
-from canteen.review.models import EventReview
+from canteen.camera_events.models import EventReview
 
 ESCALATION_STATUSES = ("open", "given", "pending_approval", "approved", "rejected", "superseded", "withdrawn",
                        "annulled")

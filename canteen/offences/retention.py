@@ -17,7 +17,7 @@ from canteen.camera_events.storage import remove_media
 from canteen.config import AppConfig
 from canteen.offences.ladder import log_action
 from canteen.offences.models import Escalation, RetentionLog
-from canteen.review.models import EventReview
+from canteen.camera_events.models import EventReview
 
 
 @dataclass(frozen=True)

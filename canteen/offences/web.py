@@ -11,6 +11,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from canteen.camera_events.models import CameraEvent
+from canteen.camera_events.services import visible_canteen_ids
 from canteen.camera_events.storage import media_root
 from canteen.config import AppConfig
 from canteen.core.errors import NotFound, ServiceError
@@ -26,7 +27,6 @@ from canteen.offences.history import diner_record
 from canteen.offences.ladder import confirmer_ids, on_board
 from canteen.offences.letter import referral_letter_pdf
 from canteen.offences.models import Escalation, Offence, RetentionLog
-from canteen.review.services import visible_canteen_ids
 
 bp = Blueprint("offences", __name__, url_prefix="/offences")
 LIST_LIMIT = 500

@@ -11,7 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from canteen.auth.models import User
-from canteen.camera_events.models import EVENT_STATUSES, CameraEvent
+from canteen.camera_events.models import DECISIONS, EVENT_STATUSES, CameraEvent, EventReview
+from canteen.camera_events.services import visible_canteen_ids
 from canteen.config import AppConfig
 from canteen.core.errors import Conflict, FieldErrors, Forbidden, NotFound
 from canteen.core.permissions import can_access_canteen, has_permission
@@ -22,7 +23,6 @@ from canteen.diners.services import diner_by_card
 from canteen.offences.ladder import end_offence, record_offence
 from canteen.offences.models import Appeal, Escalation, Offence
 from canteen.reference.models import Canteen
-from canteen.review.models import DECISIONS, EventReview
 
 QUEUE_LIMIT = 200
 
@@ -51,11 +51,6 @@ def parse_filter(args: Any, errors: FieldErrors) -> QueueFilter:
     canteen = (args.get("canteen") or "").strip() or None
     camera = (args.get("camera") or "").strip() or None
     return QueueFilter(status, canteen, camera, day)
-
-
-def visible_canteen_ids(session: Session, actor: User) -> list[int]:
-    """Ids of the canteens whose events the actor may see."""
-    return [canteen.id for canteen in session.scalars(select(Canteen)) if can_access_canteen(actor, canteen)]
 
 
 def list_events(session: Session, settings: AppConfig, actor: User, wanted: QueueFilter,

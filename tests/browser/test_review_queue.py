@@ -12,7 +12,7 @@ from sqlalchemy import select
 from canteen.auth.models import User
 from canteen.config import AppConfig
 from canteen.extensions import db
-from canteen.review.models import EventReview
+from canteen.camera_events.models import EventReview
 from tests.offences.helpers import add_diner, add_event, recent, service_session
 
 pytestmark = pytest.mark.browser

@@ -21,7 +21,7 @@ from canteen.extensions import db
 from canteen.offences.evidence_art import evidence_files
 from canteen.offences.models import Appeal, Escalation, EscalationAction, Offence, RetentionLog
 from canteen.reference.models import Canteen
-from canteen.review.models import EventReview
+from canteen.camera_events.models import EventReview
 
 # Evidence drawn once per test session: drawing and encoding is the slow part.
 _EVIDENCE: dict[bool, dict[str, bytes]] = {}

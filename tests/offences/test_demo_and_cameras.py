@@ -10,7 +10,7 @@ from canteen.camera_events.models import CameraEvent, CameraStatus
 from canteen.camera_events.storage import media_root
 from canteen.db import utcnow
 from canteen.diners.services import diner_by_card
-from canteen.offences.demo import seed_offence_demo
+from canteen.demo.offences import seed_offence_demo
 from canteen.offences.ladder import diner_standing
 from canteen.offences.models import Escalation
 from canteen.reference.services import canteen_by_code

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from canteen.camera_events.models import CameraEvent
 from canteen.diners.models import Diner
 from canteen.offences.models import Appeal, Escalation
-from canteen.review.models import EventReview
+from canteen.camera_events.models import EventReview
 from tests.offences.conftest import confirm, current_step, evidence
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from canteen.camera_events.models import CameraEvent
 from canteen.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from canteen.review.models import EventReview
+from canteen.camera_events.models import EventReview
 from canteen.review.services import QueueFilter, correct_review, list_events, review_event
 from tests.offences.conftest import utc
 
