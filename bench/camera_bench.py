@@ -59,7 +59,7 @@ def source_frames(seconds: float) -> Iterator[np.ndarray]:
 def make_clip(folder: Path, name: str, size: tuple[int, int], seconds: float) -> Path:
     """Upscale the source frames into an MPEG-4 clip of the given size."""
     path = folder / f"{name}.mp4"
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), CLIP_FPS, size)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), CLIP_FPS, size)
     for frame in source_frames(seconds):
         writer.write(cv2.resize(frame, size, interpolation=cv2.INTER_LINEAR))
     writer.release()
@@ -78,14 +78,16 @@ def decode_only(path: Path) -> tuple[int, float, float]:
     return n, wall, cpu
 
 
-def whole_worker(path: Path, out: Path, analysis_fps: float, write_files: bool) -> tuple[int, float, float, int]:
+def whole_worker(path: Path, out: Path, analysis_fps: float,
+                 write_files: bool) -> tuple[int, float, float, int]:
     """The worker's pipeline (ring buffer included); write_files adds the evidence of each event."""
     settings = PipelineSettings(ROI, [], analysis_fps, DetectorSettings())
-    events = []
+    events: list[DetectedEvent] = []
 
-    def sink(ev: DetectedEvent, frames: EventFrames, region: Region) -> None:
+    def sink(ev: DetectedEvent, frames: EventFrames | None, region: Region) -> None:
         """Count the event and, if asked, write its evidence."""
-        if write_files:
+        # The pipeline hands over frames only while it records evidence (the default settings do).
+        if write_files and frames is not None:
             folder = out / f"{path.stem}-{len(events)}"
             folder.mkdir(parents=True, exist_ok=True)
             write_evidence(folder, frames, region)

@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, time as dtime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 # Weighings per canteen, day and meal: (stream, grams per diner); diners per meal on a weekday.
 GRAMS_PER_DINER = {"prep": 55.0, "unsold": 30.0, "plate": 70.0, "grease": 4.0}
@@ -86,10 +86,11 @@ def serve_bare(db_path: str, port: int, threads: int) -> None:
     def create_item() -> Any:
         data = request.get_json()
         with engine.begin() as connection:
-            new_id = connection.execute(insert(items).values(
+            key = connection.execute(insert(items).values(
                 client_id=data["client_id"], canteen=data["canteen"], day=data["date"],
-                weight=str(data["weight"]))).inserted_primary_key[0]
-        return jsonify({"id": new_id}), 201
+                weight=str(data["weight"]))).inserted_primary_key
+        assert key is not None  # a single-row insert always reports the key it got
+        return jsonify({"id": key[0]}), 201
 
     @app.get("/healthz")
     def healthz() -> Any:
@@ -320,7 +321,7 @@ class Loader:
             voided_by_id=None, voided_at=None, created_by_id=uid, created_at=stamp))
 
     def _flush(self, buffers: dict[str, list[dict[str, Any]]]) -> None:
-        from sqlalchemy import insert
+        from sqlalchemy import Table, insert
 
         from canteen.ledger.models import (DinerCount, DinerCountRevision, Disposal, WasteEntry,
                                            WasteEntryRevision)
@@ -331,7 +332,7 @@ class Loader:
             for name, model in tables.items():  # parents before children (foreign keys are on)
                 rows = buffers[name]
                 if rows:
-                    conn.execute(insert(model.__table__), rows)
+                    conn.execute(insert(cast(Table, model.__table__)), rows)
                     self.counts[name] += len(rows)
                     rows.clear()
 
@@ -439,6 +440,7 @@ def run(args: argparse.Namespace, work: Path, stop: threading.Event, servers: Se
             streams=[(s.id, s.code) for s in db.session.scalars(select(Stream).order_by(Stream.position))],
             dish_ids=list(db.session.scalars(select(Dish.id))), user_id=manager.id, zone=settings.zone)
         query_canteen_id = db.session.scalar(select(Canteen.id).where(Canteen.code == query_canteen))
+        assert query_canteen_id is not None  # write_config made c01..cNN, query_canteen among them
         engine = db.engine
 
     load_1x = loader.load(base_first, base_last)

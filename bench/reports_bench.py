@@ -22,7 +22,7 @@ import time
 import uuid
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -55,7 +55,7 @@ def write_config(path: Path, canteens: int, opened_on: date) -> None:
 
 def load(engine: Any, ids: dict[str, Any], first: date, last: date) -> dict[str, int]:
     """Insert the ledger rows day by day, flushing every BATCH entries; returns the row counts."""
-    from sqlalchemy import insert
+    from sqlalchemy import Table, insert
 
     from canteen.camera_events.models import CameraEvent
     from canteen.ledger.models import DinerCount, DinerCountRevision, Disposal, WasteEntry, WasteEntryRevision
@@ -73,7 +73,7 @@ def load(engine: Any, ids: dict[str, Any], first: date, last: date) -> dict[str,
         with engine.begin() as connection:
             for name, model in tables:  # parents before children (foreign keys are on)
                 if rows[name]:
-                    connection.execute(insert(model.__table__), rows[name])
+                    connection.execute(insert(cast(Table, model.__table__)), rows[name])
                     counts[name] += len(rows[name])
                     rows[name].clear()
 
@@ -114,9 +114,10 @@ def load(engine: Any, ids: dict[str, Any], first: date, last: date) -> dict[str,
                 rows["camera_event"].append(dict(
                     uuid=str(uuid.UUID(int=rng.getrandbits(128))), camera=f"cam{canteen_id}",
                     canteen_id=canteen_id, started_at=at, ended_at=at + timedelta(seconds=4), start_s=0.0,
-                    end_s=4.0, peak_activity=0.5, activity_integral=1.0, scene_changed=True, changed_fraction=0.1, confidence=0.8,
-                    end_reason="still", detector_version="bench", status="confirmed", media_dir="bench",
-                    media_kinds="", media_deleted_at=None, received_by_id=uid, received_at=at))
+                    end_s=4.0, peak_activity=0.5, activity_integral=1.0, scene_changed=True,
+                    changed_fraction=0.1, confidence=0.8, end_reason="still", detector_version="bench",
+                    status="confirmed", media_dir="bench", media_kinds="", media_deleted_at=None,
+                    received_by_id=uid, received_at=at))
         if len(rows["waste_entry"]) >= BATCH:
             flush()
         day += timedelta(days=1)
@@ -166,7 +167,11 @@ def run(args: argparse.Namespace, work: Path) -> int:
         Base.metadata.create_all(db.engine)
         sync_reference_data(db.session, settings)
         user = create_user(db.session, "bench", "admin", "bench-password-1", hash_method="pbkdf2:sha256:1000")
-        dishes = [dish_by_name(db.session, name).id for name in DISHES]
+        dishes = []
+        for name in DISHES:
+            dish = dish_by_name(db.session, name)
+            assert dish is not None  # dish_by_name creates a missing dish by default
+            dishes.append(dish.id)
         db.session.commit()
         ids = {"user": user.id, "dishes": dishes,
                "canteens": list(db.session.scalars(select(Canteen.id).order_by(Canteen.id))),
@@ -182,6 +187,7 @@ def run(args: argparse.Namespace, work: Path) -> int:
         say(f"database {db_path.stat().st_size / 2**20:.0f} MiB")
 
         one = db.session.scalar(select(Canteen).where(Canteen.code == f"c{min(7, args.canteens):02d}"))
+        assert one is not None  # write_config made c01..cNN
         root = work / "reports"
         say()
         say(f"{'report':<28}{'runs':>5}{'median s':>10}{'min s':>8}{'max s':>8}")

@@ -68,7 +68,8 @@ def monthly_reports(context: JobContext) -> JobOutcome:
     month = add_months(month_start(context.due.date()), -1)
     session, settings = db.session, context.settings
     root = store_root(context.app.instance_path)
-    done, failed = [], []
+    done: list[str] = []
+    failed: list[str] = []
     for canteen in report_targets(session, month, each=True):
         run = produce_report(session, settings, month, canteen, root, trigger="scheduler", now=context.now)
         session.commit()  # one report, one commit: a later failure must not lose this one's record

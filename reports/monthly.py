@@ -188,7 +188,8 @@ def build_monthly_report(session: Session, settings: AppConfig, month: date, can
     this_month = by_month[month]
     year_ago = by_month.get(add_months(month, -12))
     plate_g = this_month.plate_g_per_diner_meal
-    plate_last = year_ago.plate_g_per_diner_meal if this_month.comparable(year_ago) else None
+    plate_last = (year_ago.plate_g_per_diner_meal if year_ago is not None and this_month.comparable(year_ago)
+                  else None)
     plate_yoy = change_pct(plate_g - plate_last, plate_last) if plate_g is not None and plate_last else None
 
     scores = sources.caterer_scores(session, ids, [item.month for item in shown])
@@ -201,7 +202,7 @@ def build_monthly_report(session: Session, settings: AppConfig, month: date, can
     bands = sources.score_bands(settings) or charts.default_bands()
 
     report = MonthlyReport(
-        month=month, target="all" if several else canteen.code, title=name, canteens=canteens,
+        month=month, target="all" if canteen is None else canteen.code, title=name, canteens=canteens,
         total_g=summed["total_g"], other_g=summed["other_g"],
         by_stream=[(stream_names[code], summed["by_stream_g"].get(code, 0)) for code in stream_codes],
         by_meal=[(meal_names.get(code, code), grams) for code, grams in summed["by_meal_g"].items()],

@@ -104,12 +104,14 @@ def run_job(app: Flask, job: JobSpec, due: datetime | None, trigger: str,
             error: str | None = traceback.format_exc()
         else:
             error = None
-        run = session.get(JobRun, run_id)
-        run.status, run.result, run.error, run.finished_at = outcome.status, outcome.result, error, utcnow()
+        finished = session.get(JobRun, run_id)
+        assert finished is not None  # committed above, and nothing deletes job runs
+        finished.status, finished.result, finished.error, finished.finished_at = (
+            outcome.status, outcome.result, error, utcnow())
         session.commit()
         log.info("job %s (%s) %s: %s", job.id, trigger, outcome.status, outcome.result)
-        session.expunge(run)
-        return run
+        session.expunge(finished)
+        return finished
 
 
 def record_start(app: Flask) -> None:

@@ -68,9 +68,10 @@ def month_so_far(session: Session, settings: AppConfig, canteens: list[Canteen],
                    previous[canteen.id].missing_slots)
              for canteen in canteens]
     if len(lines) > 1:
-        lines.append(SoFar(None, first, today, previous_first, previous_last, sum(l.this_g for l in lines),
-                           sum(l.previous_g for l in lines), sum(l.this_missing for l in lines),
-                           sum(l.previous_missing for l in lines)))
+        lines.append(SoFar(None, first, today, previous_first, previous_last,
+                           sum(line.this_g for line in lines), sum(line.previous_g for line in lines),
+                           sum(line.this_missing for line in lines),
+                           sum(line.previous_missing for line in lines)))
     return lines
 
 
