@@ -24,6 +24,7 @@ from camera.pipeline import Pipeline, PipelineSettings
 from camera.source import VideoSource
 
 SIZES = {"720p": (1280, 720), "1080p": (1920, 1080)}
+# Analysed at the default 5 fps, a 10 fps clip has the worker retrieve exactly every other frame.
 CLIP_FPS = 10.0
 ROI = [(0.25, 0.2), (0.8, 0.2), (0.8, 0.95), (0.25, 0.95)]
 
@@ -48,6 +49,7 @@ def source_frames(seconds: float) -> Iterator[np.ndarray]:
             yield frame
         cap.release()
         return
+    # Fixed seed: the synthetic clip is the same on every run.
     rng = np.random.default_rng(0)
     base = rng.integers(80, 180, (432, 768, 3), dtype=np.uint8)
     for k in range(n):
@@ -59,6 +61,7 @@ def source_frames(seconds: float) -> Iterator[np.ndarray]:
 def make_clip(folder: Path, name: str, size: tuple[int, int], seconds: float) -> Path:
     """Upscale the source frames into an MPEG-4 clip of the given size."""
     path = folder / f"{name}.mp4"
+    # MPEG-4 Part 2: the opencv-python wheel has no H.264 encoder.
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), CLIP_FPS, size)
     for frame in source_frames(seconds):
         writer.write(cv2.resize(frame, size, interpolation=cv2.INTER_LINEAR))

@@ -24,6 +24,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, cast
 
+# Runnable from anywhere: the project root must be importable.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 GRAMS_PER_DINER = {"prep": 55.0, "unsold": 30.0, "plate": 70.0, "grease": 4.0}
@@ -33,15 +34,18 @@ BATCH = 40_000
 
 
 def say(text: str = "") -> None:
+    """Print a line and flush it, so progress shows at once."""
     print(text, flush=True)
 
 
 def add_months(day: date, months: int) -> date:
+    """The first day of the month ``months`` after ``day``'s."""
     index = day.year * 12 + day.month - 1 + months
     return date(index // 12, index % 12 + 1, 1)
 
 
 def write_config(path: Path, canteens: int, opened_on: date) -> None:
+    """Write the default config.yaml with canteens c01..cNN opened on ``opened_on``."""
     import yaml
 
     from canteen.config import DEFAULT_CONFIG_PATH
@@ -60,6 +64,7 @@ def load(engine: Any, ids: dict[str, Any], first: date, last: date) -> dict[str,
     from canteen.camera_events.models import CameraEvent
     from canteen.ledger.models import DinerCount, DinerCountRevision, Disposal, WasteEntry, WasteEntryRevision
 
+    # Fixed seed: every run loads the same data, so timings compare across runs.
     rng = random.Random(20210801)
     tables = [("waste_entry", WasteEntry), ("waste_entry_revision", WasteEntryRevision),
               ("diner_count", DinerCount), ("diner_count_revision", DinerCountRevision),
@@ -70,6 +75,7 @@ def load(engine: Any, ids: dict[str, Any], first: date, last: date) -> dict[str,
     uid = ids["user"]
 
     def flush() -> None:
+        """Insert the buffered rows in one transaction."""
         with engine.begin() as connection:
             for name, model in tables:  # parents before children (foreign keys are on)
                 if rows[name]:
@@ -109,6 +115,7 @@ def load(engine: Any, ids: dict[str, Any], first: date, last: date) -> dict[str,
                 manifest_no=f"B{day:%Y%m%d}{canteen_id:03d}", waste_type="food",
                 weight_g=int(food * rng.uniform(0.97, 1.03)), note="", voided=False, void_reason=None,
                 voided_by_id=None, voided_at=None, created_by_id=uid, created_at=stamp))
+            # Some confirmed dumps, so the dumps chart has bars to draw.
             if rng.random() < 0.3:
                 at = stamp + timedelta(minutes=rng.randint(0, 90))
                 rows["camera_event"].append(dict(
@@ -126,6 +133,7 @@ def load(engine: Any, ids: dict[str, Any], first: date, last: date) -> dict[str,
 
 
 def timed(runs: int, action: Any) -> tuple[list[float], Any]:
+    """Run ``action`` ``runs`` times; the seconds of each run and the last result."""
     seconds, result = [], None
     for _run in range(runs):
         started = time.perf_counter()
@@ -135,6 +143,7 @@ def timed(runs: int, action: Any) -> tuple[list[float], Any]:
 
 
 def run(args: argparse.Namespace, work: Path) -> int:
+    """Load the history, time the reports, show where one run's time goes; the exit status."""
     last = date(date.today().year - 1, 12, 31)
     first = add_months(last.replace(day=1), 1 - args.months)
     month = last.replace(day=1)
@@ -183,6 +192,7 @@ def run(args: argparse.Namespace, work: Path) -> int:
         say(f"loaded in {time.perf_counter() - started:.1f} s: "
             + ", ".join(f"{name} {count:,}" for name, count in counts.items()))
         with db.engine.connect() as connection:
+            # Fresh statistics, so SQLite plans the report queries as on a database in use.
             connection.exec_driver_sql("ANALYZE")
         say(f"database {db_path.stat().st_size / 2**20:.0f} MiB")
 
@@ -210,6 +220,7 @@ def run(args: argparse.Namespace, work: Path) -> int:
             started = time.perf_counter()
             report = build_monthly_report(db.session, settings, month, target, canteens)
             built = time.perf_counter() - started
+            # A folder of its own: the split timing must not replace the timed runs' reports.
             with staged_folder(work / "split" / (target.code if target else "all")) as staging:
                 started = time.perf_counter()
                 write_report_files(report, staging)
@@ -221,6 +232,7 @@ def run(args: argparse.Namespace, work: Path) -> int:
 
 
 def main() -> int:
+    """Parse the options and run the benchmark in a temporary directory."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--canteens", type=int, default=20)
     parser.add_argument("--months", type=int, default=36)

@@ -22,6 +22,7 @@ from reports.labels import change_pct, kg_text, month_label, pct_text, signed_kg
 
 WIDE = (10.0, 4.4)
 DPI = 150
+# Shade, hatch, marker and line style cycle in step: a series is told apart without colour.
 FILLS = ["0.35", "0.6", "0.85", "1.0", "0.75", "0.5"]
 HATCHES = ["", "//", "..", "xx", "\\\\", "++"]
 MARKERS = ["o", "s", "^", "D", "v", "P"]
@@ -149,12 +150,16 @@ def monthly_totals_chart(shown: list[MonthFigures], before: MonthFigures | None,
         _no_data(axes)
     else:
         heights = [row["total_kg"] for row in rows]
+        # Months of zero kg still need a non-zero scale for the label offsets below.
         top = max(heights) or 1.0
         for index, (row, month) in enumerate(zip(rows, shown)):
             full = month.complete
+            # An incomplete month is drawn hollow and hatched: its bar is lower than the waste really produced
+            # (domain.md: a month with missing days must say so rather than show a misleading drop).
             axes.bar(index, row["total_kg"], width=0.7, color="0.6" if full else "1.0", edgecolor="black",
                      hatch="" if full else "///", linewidth=0.8,
                      label=None if full else _("incomplete month (meals without entries)"))
+            # No entries is not zero kg: say so instead of leaving a gap that reads as 0.
             if not month.has_entries:
                 axes.text(index, top * 0.02, _("no entries"), ha="center", va="bottom", rotation=90,
                           fontsize=7)
@@ -167,7 +172,9 @@ def monthly_totals_chart(shown: list[MonthFigures], before: MonthFigures | None,
                 label += "*"
             axes.text(index, row["total_kg"] + top * 0.01, label, ha="center", va="bottom", fontsize=7,
                       linespacing=1.1)
+        # Headroom for the three-line labels above the tallest bar.
         axes.set_ylim(0, top * 1.3)
+        # Every incomplete bar adds the same label; one legend entry is enough.
         handles, labels = axes.get_legend_handles_labels()
         if handles:
             axes.legend(handles[:1], labels[:1], loc="upper left", fontsize=8, frameon=False)
@@ -200,6 +207,7 @@ def plate_per_diner_chart(shown: list[MonthFigures], last_year: list[MonthFigure
         axes.set_title(title, fontsize=11)
         return Chart("plate_per_diner", title, figure, numbers)
     xs = range(len(rows))
+    # NaN breaks the line at a month without matched meals instead of drawing it down to 0.
     this = [row["g"] if row["g"] is not None else float("nan") for row in rows]
     axes.plot(xs, this, color="black", marker="o", linestyle="-", label=_("this period"))
     if any(row["last_year_g"] is not None for row in rows):
@@ -221,6 +229,7 @@ def plate_per_diner_chart(shown: list[MonthFigures], last_year: list[MonthFigure
         axes.annotate(text, (index, g), textcoords="offset points", xytext=(0, 7), ha="center",
                       fontsize=7, linespacing=1.1)
     values = [v for row in rows for v in (row["g"], row["last_year_g"]) if v is not None]
+    # The target and baseline lines stay in view even when every month is far from them.
     axes.set_ylim(0, max(values + [target_g, baseline_g or 0]) * 1.3)
     axes.set_ylabel(_("g per diner-meal"))
     _month_axis(axes, [month.month for month in shown])
@@ -259,6 +268,7 @@ def meals_chart(shown: list[MonthFigures], meals: list[tuple[str, str]], title: 
     """Food-waste kg per meal and month, one line and marker per meal."""
     figure = _figure()
     axes = figure.add_subplot()
+    # None, not 0, for a month without entries: the meal's line breaks there.
     rows: list[dict[str, Any]] = [
         {"month": month_label(month.month),
          **{code: round(month.by_meal_g.get(code, 0) / 1000, 3) if month.has_entries else None
@@ -328,6 +338,7 @@ def default_bands() -> list[tuple[float, str]]:
 
 def band_of(score: float, bands: list[tuple[float, str]]) -> str:
     """The name of the band a score falls in."""
+    # Bands run highest first; a score under the lowest configured bound still gets the lowest band.
     return next((label for bound, label in bands if score >= bound), bands[-1][1])
 
 
@@ -352,6 +363,7 @@ def score_chart(months: list[date], scores: dict[date, float] | None, title: str
         bottom = max(0.0, min([min(ys) - 10] + [bound - 10 for bound, _label in bands if bound > 0]))
         upper = 100.0
         for index, (bound, label) in enumerate(bands):
+            # Configured bands may outnumber the default hatches: they repeat.
             hatch = [band_hatch for _b, _k, band_hatch in GRADE_BANDS][index % len(GRADE_BANDS)]
             axes.axhspan(max(bound, bottom), upper, facecolor="white", edgecolor="0.8", hatch=hatch,
                          linewidth=0, zorder=0)
@@ -363,6 +375,7 @@ def score_chart(months: list[date], scores: dict[date, float] | None, title: str
         for x, y in zip(xs, ys):
             axes.annotate(f"{y:g}", (x, y), textcoords="offset points", xytext=(0, 6), ha="center",
                           fontsize=8, bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5}, zorder=4)
+        # A little above 100, so the label of a full score is not cut off.
         axes.set_ylim(bottom, 104)
         axes.set_ylabel(_("points (of 100)"))
         _month_axis(axes, months)
@@ -385,6 +398,7 @@ def dumps_chart(shown: list[MonthFigures], title: str) -> Chart:
                  linewidth=0.6)
         for index, count in enumerate(counts):
             axes.text(index, count, str(count), ha="center", va="bottom", fontsize=8)
+        # Counts: no half dumps on the axis.
         axes.yaxis.set_major_locator(MaxNLocator(integer=True))
         axes.set_ylim(0, max(counts) * 1.2 + 1)
         axes.set_ylabel(_("confirmed dumps"))
@@ -403,6 +417,7 @@ def disposals_chart(shown: list[MonthFigures], title: str) -> Chart:
         disposed = hauled + composted
         rows.append({"month": month_label(month.month), "ledger_kg": round(month.total_g / 1000, 3),
                      "hauler_kg": round(hauled / 1000, 3), "composter_kg": round(composted / 1000, 3),
+                     # No entries or no handover: nothing to compare, so no difference (not -100 %).
                      "difference_pct": change_pct(disposed - month.total_g, month.total_g)
                      if month.has_entries and disposed else None})
     if not any(row["ledger_kg"] or row["hauler_kg"] or row["composter_kg"] for row in rows):

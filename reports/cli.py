@@ -58,8 +58,10 @@ def monthly(month: str, canteen_code: str | None, each: bool, out: Path | None, 
     root = out if out is not None else store_root(current_app.instance_path)
     failed = False
     for target in targets:
+        # A report written with --out lies outside the store: recorded, but not listed on /reports.
         run = produce_report(db.session, settings, first, target, root, trigger="cli", stored=out is None,
                              locale=lang)
+        # One commit per report, as in the monthly job: a later failure keeps this one's record.
         db.session.commit()
         if run.status == "ok":
             click.echo(f"wrote {run.directory} ({len(run.files)} files)")

@@ -129,8 +129,10 @@ def rectifications(session: Session, canteen_ids: list[int], month: date) -> lis
         assert due is not None  # the query keeps only findings with a deadline
         closed_day = row.closed_at.date() if row.closed_at else None
         ordered_this_month = row.check.day >= month
+        # An order from an earlier month is listed until the month it is closed in.
         if not ordered_this_month and closed_day is not None and closed_day < month:
             continue
+        # The status as of the month's last day: the report describes that month, whenever it is produced.
         if closed_day is not None and closed_day <= last:
             status = _("closed on %(day)s", day=closed_day.isoformat())
         elif due < last:
