@@ -24,6 +24,7 @@ from camera.pipeline import Pipeline, PipelineSettings
 from camera.source import VideoSource
 
 SIZES = {"720p": (1280, 720), "1080p": (1920, 1080)}
+# Analysed at the default 5 fps, a 10 fps clip has the worker retrieve exactly every other frame.
 CLIP_FPS = 10.0
 ROI = [(0.25, 0.2), (0.8, 0.2), (0.8, 0.95), (0.25, 0.95)]
 
@@ -48,6 +49,7 @@ def source_frames(seconds: float) -> Iterator[np.ndarray]:
             yield frame
         cap.release()
         return
+    # Fixed seed: the synthetic clip is the same on every run.
     rng = np.random.default_rng(0)
     base = rng.integers(80, 180, (432, 768, 3), dtype=np.uint8)
     for k in range(n):
@@ -59,7 +61,8 @@ def source_frames(seconds: float) -> Iterator[np.ndarray]:
 def make_clip(folder: Path, name: str, size: tuple[int, int], seconds: float) -> Path:
     """Upscale the source frames into an MPEG-4 clip of the given size."""
     path = folder / f"{name}.mp4"
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), CLIP_FPS, size)
+    # MPEG-4 Part 2: the opencv-python wheel has no H.264 encoder.
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), CLIP_FPS, size)
     for frame in source_frames(seconds):
         writer.write(cv2.resize(frame, size, interpolation=cv2.INTER_LINEAR))
     writer.release()
@@ -78,14 +81,16 @@ def decode_only(path: Path) -> tuple[int, float, float]:
     return n, wall, cpu
 
 
-def whole_worker(path: Path, out: Path, analysis_fps: float, write_files: bool) -> tuple[int, float, float, int]:
+def whole_worker(path: Path, out: Path, analysis_fps: float,
+                 write_files: bool) -> tuple[int, float, float, int]:
     """The worker's pipeline (ring buffer included); write_files adds the evidence of each event."""
     settings = PipelineSettings(ROI, [], analysis_fps, DetectorSettings())
-    events = []
+    events: list[DetectedEvent] = []
 
-    def sink(ev: DetectedEvent, frames: EventFrames, region: Region) -> None:
+    def sink(ev: DetectedEvent, frames: EventFrames | None, region: Region) -> None:
         """Count the event and, if asked, write its evidence."""
-        if write_files:
+        # The pipeline hands over frames only while it records evidence (the default settings do).
+        if write_files and frames is not None:
             folder = out / f"{path.stem}-{len(events)}"
             folder.mkdir(parents=True, exist_ok=True)
             write_evidence(folder, frames, region)

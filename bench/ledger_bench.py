@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, time as dtime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 # Weighings per canteen, day and meal: (stream, grams per diner); diners per meal on a weekday.
 GRAMS_PER_DINER = {"prep": 55.0, "unsold": 30.0, "plate": 70.0, "grease": 4.0}
@@ -41,22 +41,27 @@ BATCH_ENTRIES = 40_000  # waste entries per executemany batch (and commit)
 # --------------------------------------------------------------------------- small helpers
 
 def add_months(day: date, months: int) -> date:
+    """The first day of the month ``months`` after ``day``'s."""
     index = day.year * 12 + day.month - 1 + months
     return date(index // 12, index % 12 + 1, 1)
 
 
 def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # Port 0: the OS picks a free port (it could be taken again before the server binds it; unlikely).
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
 def percentile(values: list[float], pct: float) -> float:
+    """The nearest-rank percentile ``pct`` of ``values``."""
     ordered = sorted(values)
     return ordered[max(0, math.ceil(pct / 100 * len(ordered)) - 1)]
 
 
 def say(text: str = "") -> None:
+    """Print a line and flush it, so progress shows at once."""
     print(text, flush=True)
 
 
@@ -84,15 +89,18 @@ def serve_bare(db_path: str, port: int, threads: int) -> None:
 
     @app.post("/items")
     def create_item() -> Any:
+        """Insert one item from the JSON body."""
         data = request.get_json()
         with engine.begin() as connection:
-            new_id = connection.execute(insert(items).values(
+            key = connection.execute(insert(items).values(
                 client_id=data["client_id"], canteen=data["canteen"], day=data["date"],
-                weight=str(data["weight"]))).inserted_primary_key[0]
-        return jsonify({"id": new_id}), 201
+                weight=str(data["weight"]))).inserted_primary_key
+        assert key is not None  # a single-row insert always reports the key it got
+        return jsonify({"id": key[0]}), 201
 
     @app.get("/healthz")
     def healthz() -> Any:
+        """Answer 200 once the server is up."""
         return jsonify({"status": "ok"})
 
     serve(app, host="127.0.0.1", port=port, threads=threads, ident="bare")
@@ -108,6 +116,7 @@ class Servers:
         self.procs: list[tuple[str, subprocess.Popen[bytes], Path]] = []
 
     def start(self, name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+        """Start a subprocess with its output in ``<name>.log``."""
         log = self.log_dir / f"{name}.log"
         with log.open("wb") as handle:
             # A new session: Ctrl-C reaches only this script, which then stops the servers in order.
@@ -117,6 +126,7 @@ class Servers:
         return proc
 
     def wait_ready(self, name: str, port: int, timeout: float = 60) -> None:
+        """Wait until the server answers /healthz; raise if it exits or times out."""
         proc, log = next((p, lg) for n, p, lg in self.procs if n == name)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -136,6 +146,7 @@ class Servers:
         raise RuntimeError(f"{name} did not answer on port {port} within {timeout:.0f} s")
 
     def stop(self) -> None:
+        """Terminate every subprocess, newest first, and wait for each."""
         for _name, proc, _log in reversed(self.procs):
             if proc.poll() is None:
                 proc.terminate()
@@ -152,6 +163,8 @@ class Servers:
 
 @dataclass
 class LoadResult:
+    """Requests that succeeded and failed, and the wall time they took."""
+
     ok: int = 0
     errors: int = 0
     seconds: float = 0.0
@@ -159,6 +172,7 @@ class LoadResult:
 
     @property
     def rate(self) -> float:
+        """Successful requests per second."""
         return self.ok / self.seconds if self.seconds else 0.0
 
 
@@ -167,10 +181,12 @@ def post_all(port: int, path: str, bodies: list[bytes], headers: dict[str, str],
     """POST every body over ``threads`` keep-alive connections; wall time from start to last answer."""
     result = LoadResult()
     lock = threading.Lock()
+    # All threads leave the barrier together: the wall time covers the requests, not thread start-up.
     barrier = threading.Barrier(threads + 1)
     chunks = [bodies[i::threads] for i in range(threads)]
 
     def worker(chunk: list[bytes]) -> None:
+        """Post one chunk over its own keep-alive connection."""
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         ok = errors = 0
         first = ""
@@ -228,6 +244,7 @@ def get_latencies(port: int, path: str, headers: dict[str, str], count: int,
         if response.status != 200:
             conn.close()
             raise RuntimeError(f"GET {path}: {response.status} {data[:300]!r}")
+        # The first requests warm the connection and the server's caches; they are not timed.
         if index >= warmup:
             latencies.append(elapsed)
         body = data
@@ -283,6 +300,7 @@ class Loader:
     def _day(self, canteen_id: int, day: date, buffers: dict[str, list[dict[str, Any]]]) -> None:
         rng, uid = self.rng, self.user_id
         weekend = day.isoweekday() >= 6
+        # A mild swing over the year (about 10 %), so months differ as real ones do.
         season = 1.0 + 0.1 * math.sin((day.timetuple().tm_yday / 366) * 2 * math.pi)
         food_total = 0
         for meal_id, meal_code, meal_end in self.meals:
@@ -302,6 +320,7 @@ class Loader:
                 grams = max(100, int(per_diner * diners * season * rng.uniform(0.8, 1.2)))
                 dish_id = (rng.choice(self.dish_ids) if stream_code == "unsold" and rng.random() < 0.6
                            else None)
+                # Grease is not food waste: the daily hauler disposal carries only the food streams.
                 if stream_code != "grease":
                     food_total += grams
                 entry_id = self.next_entry_id
@@ -320,7 +339,7 @@ class Loader:
             voided_by_id=None, voided_at=None, created_by_id=uid, created_at=stamp))
 
     def _flush(self, buffers: dict[str, list[dict[str, Any]]]) -> None:
-        from sqlalchemy import insert
+        from sqlalchemy import Table, insert
 
         from canteen.ledger.models import (DinerCount, DinerCountRevision, Disposal, WasteEntry,
                                            WasteEntryRevision)
@@ -331,12 +350,13 @@ class Loader:
             for name, model in tables.items():  # parents before children (foreign keys are on)
                 rows = buffers[name]
                 if rows:
-                    conn.execute(insert(model.__table__), rows)
+                    conn.execute(insert(cast(Table, model.__table__)), rows)
                     self.counts[name] += len(rows)
                     rows.clear()
 
 
 def table_counts(engine: Any) -> dict[str, int]:
+    """Row counts of the ledger tables."""
     from sqlalchemy import text
 
     names = ["waste_entry", "waste_entry_revision", "diner_count", "diner_count_revision", "disposal"]
@@ -345,9 +365,11 @@ def table_counts(engine: Any) -> dict[str, int]:
 
 
 def checkpoint(engine: Any) -> None:
+    """Checkpoint and truncate SQLite's WAL."""
     from sqlalchemy import text
 
     with engine.connect() as conn:
+        # Fold the WAL into the database: the size printed is the real one, the next timings start clean.
         conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
 
 
@@ -373,6 +395,7 @@ def query_plan(engine: Any, canteen_id: int, month: date) -> str:
 # --------------------------------------------------------------------------- the benchmark
 
 def write_config(path: Path, canteens: int, opened_on: date) -> None:
+    """Write the default config.yaml with canteens c01..cNN opened on ``opened_on``."""
     import yaml
 
     from canteen.config import DEFAULT_CONFIG_PATH
@@ -385,11 +408,13 @@ def write_config(path: Path, canteens: int, opened_on: date) -> None:
 
 
 def canteen_command() -> list[str]:
+    """The argv that starts the ``canteen`` command of this virtualenv."""
     script = Path(sys.executable).with_name("canteen")
     return [str(script)] if script.exists() else [sys.executable, "-m", "canteen.cli"]
 
 
 def run(args: argparse.Namespace, work: Path, stop: threading.Event, servers: Servers) -> int:
+    """Load, time the writes, time the ledger GET before and after the growth; the exit status."""
     # Dates: the base history is ``months`` whole months ending last December; growing it adds
     # (factor - 1) x as many months right before it, for the same canteens (more history, not more canteens).
     base_last = date(date.today().year - 1, 12, 31)
@@ -439,6 +464,7 @@ def run(args: argparse.Namespace, work: Path, stop: threading.Event, servers: Se
             streams=[(s.id, s.code) for s in db.session.scalars(select(Stream).order_by(Stream.position))],
             dish_ids=list(db.session.scalars(select(Dish.id))), user_id=manager.id, zone=settings.zone)
         query_canteen_id = db.session.scalar(select(Canteen.id).where(Canteen.code == query_canteen))
+        assert query_canteen_id is not None  # write_config made c01..cNN, query_canteen among them
         engine = db.engine
 
     load_1x = loader.load(base_first, base_last)
@@ -470,6 +496,7 @@ def run(args: argparse.Namespace, work: Path, stop: threading.Event, servers: Se
     serial = iter(range(10**9))
 
     def bodies(count: int) -> list[bytes]:
+        """``count`` valid waste-entry JSON bodies with fresh client ids."""
         out = []
         for _ in range(count):
             n = next(serial)
@@ -566,6 +593,7 @@ def _interrupt(_signum: int, _frame: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Parse the options, run the benchmark, always stop the servers and clean up."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="2 canteens, 3 months, fewer requests")
     parser.add_argument("--canteens", type=int, help="canteens c01..cNN (default 20; quick 2)")

@@ -22,8 +22,9 @@ import time
 import uuid
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+# Runnable from anywhere: the project root must be importable.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 GRAMS_PER_DINER = {"prep": 55.0, "unsold": 30.0, "plate": 70.0, "grease": 4.0}
@@ -33,15 +34,18 @@ BATCH = 40_000
 
 
 def say(text: str = "") -> None:
+    """Print a line and flush it, so progress shows at once."""
     print(text, flush=True)
 
 
 def add_months(day: date, months: int) -> date:
+    """The first day of the month ``months`` after ``day``'s."""
     index = day.year * 12 + day.month - 1 + months
     return date(index // 12, index % 12 + 1, 1)
 
 
 def write_config(path: Path, canteens: int, opened_on: date) -> None:
+    """Write the default config.yaml with canteens c01..cNN opened on ``opened_on``."""
     import yaml
 
     from canteen.config import DEFAULT_CONFIG_PATH
@@ -55,11 +59,12 @@ def write_config(path: Path, canteens: int, opened_on: date) -> None:
 
 def load(engine: Any, ids: dict[str, Any], first: date, last: date) -> dict[str, int]:
     """Insert the ledger rows day by day, flushing every BATCH entries; returns the row counts."""
-    from sqlalchemy import insert
+    from sqlalchemy import Table, insert
 
     from canteen.camera_events.models import CameraEvent
     from canteen.ledger.models import DinerCount, DinerCountRevision, Disposal, WasteEntry, WasteEntryRevision
 
+    # Fixed seed: every run loads the same data, so timings compare across runs.
     rng = random.Random(20210801)
     tables = [("waste_entry", WasteEntry), ("waste_entry_revision", WasteEntryRevision),
               ("diner_count", DinerCount), ("diner_count_revision", DinerCountRevision),
@@ -70,10 +75,11 @@ def load(engine: Any, ids: dict[str, Any], first: date, last: date) -> dict[str,
     uid = ids["user"]
 
     def flush() -> None:
+        """Insert the buffered rows in one transaction."""
         with engine.begin() as connection:
             for name, model in tables:  # parents before children (foreign keys are on)
                 if rows[name]:
-                    connection.execute(insert(model.__table__), rows[name])
+                    connection.execute(insert(cast(Table, model.__table__)), rows[name])
                     counts[name] += len(rows[name])
                     rows[name].clear()
 
@@ -109,14 +115,16 @@ def load(engine: Any, ids: dict[str, Any], first: date, last: date) -> dict[str,
                 manifest_no=f"B{day:%Y%m%d}{canteen_id:03d}", waste_type="food",
                 weight_g=int(food * rng.uniform(0.97, 1.03)), note="", voided=False, void_reason=None,
                 voided_by_id=None, voided_at=None, created_by_id=uid, created_at=stamp))
+            # Some confirmed dumps, so the dumps chart has bars to draw.
             if rng.random() < 0.3:
                 at = stamp + timedelta(minutes=rng.randint(0, 90))
                 rows["camera_event"].append(dict(
                     uuid=str(uuid.UUID(int=rng.getrandbits(128))), camera=f"cam{canteen_id}",
                     canteen_id=canteen_id, started_at=at, ended_at=at + timedelta(seconds=4), start_s=0.0,
-                    end_s=4.0, peak_activity=0.5, activity_integral=1.0, scene_changed=True, changed_fraction=0.1, confidence=0.8,
-                    end_reason="still", detector_version="bench", status="confirmed", media_dir="bench",
-                    media_kinds="", media_deleted_at=None, received_by_id=uid, received_at=at))
+                    end_s=4.0, peak_activity=0.5, activity_integral=1.0, scene_changed=True,
+                    changed_fraction=0.1, confidence=0.8, end_reason="still", detector_version="bench",
+                    status="confirmed", media_dir="bench", media_kinds="", media_deleted_at=None,
+                    received_by_id=uid, received_at=at))
         if len(rows["waste_entry"]) >= BATCH:
             flush()
         day += timedelta(days=1)
@@ -125,6 +133,7 @@ def load(engine: Any, ids: dict[str, Any], first: date, last: date) -> dict[str,
 
 
 def timed(runs: int, action: Any) -> tuple[list[float], Any]:
+    """Run ``action`` ``runs`` times; the seconds of each run and the last result."""
     seconds, result = [], None
     for _run in range(runs):
         started = time.perf_counter()
@@ -134,6 +143,7 @@ def timed(runs: int, action: Any) -> tuple[list[float], Any]:
 
 
 def run(args: argparse.Namespace, work: Path) -> int:
+    """Load the history, time the reports, show where one run's time goes; the exit status."""
     last = date(date.today().year - 1, 12, 31)
     first = add_months(last.replace(day=1), 1 - args.months)
     month = last.replace(day=1)
@@ -166,7 +176,11 @@ def run(args: argparse.Namespace, work: Path) -> int:
         Base.metadata.create_all(db.engine)
         sync_reference_data(db.session, settings)
         user = create_user(db.session, "bench", "admin", "bench-password-1", hash_method="pbkdf2:sha256:1000")
-        dishes = [dish_by_name(db.session, name).id for name in DISHES]
+        dishes = []
+        for name in DISHES:
+            dish = dish_by_name(db.session, name)
+            assert dish is not None  # dish_by_name creates a missing dish by default
+            dishes.append(dish.id)
         db.session.commit()
         ids = {"user": user.id, "dishes": dishes,
                "canteens": list(db.session.scalars(select(Canteen.id).order_by(Canteen.id))),
@@ -178,10 +192,12 @@ def run(args: argparse.Namespace, work: Path) -> int:
         say(f"loaded in {time.perf_counter() - started:.1f} s: "
             + ", ".join(f"{name} {count:,}" for name, count in counts.items()))
         with db.engine.connect() as connection:
+            # Fresh statistics, so SQLite plans the report queries as on a database in use.
             connection.exec_driver_sql("ANALYZE")
         say(f"database {db_path.stat().st_size / 2**20:.0f} MiB")
 
         one = db.session.scalar(select(Canteen).where(Canteen.code == f"c{min(7, args.canteens):02d}"))
+        assert one is not None  # write_config made c01..cNN
         root = work / "reports"
         say()
         say(f"{'report':<28}{'runs':>5}{'median s':>10}{'min s':>8}{'max s':>8}")
@@ -204,6 +220,7 @@ def run(args: argparse.Namespace, work: Path) -> int:
             started = time.perf_counter()
             report = build_monthly_report(db.session, settings, month, target, canteens)
             built = time.perf_counter() - started
+            # A folder of its own: the split timing must not replace the timed runs' reports.
             with staged_folder(work / "split" / (target.code if target else "all")) as staging:
                 started = time.perf_counter()
                 write_report_files(report, staging)
@@ -215,6 +232,7 @@ def run(args: argparse.Namespace, work: Path) -> int:
 
 
 def main() -> int:
+    """Parse the options and run the benchmark in a temporary directory."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--canteens", type=int, default=20)
     parser.add_argument("--months", type=int, default=36)

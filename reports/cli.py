@@ -4,18 +4,21 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from typing import NoReturn, cast
 
 import click
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
+from werkzeug.local import LocalProxy
 
 from canteen.commands import ensure_schema_current
 from canteen.core.timeutil import parse_month
 from canteen.extensions import db
+from canteen.reference.models import Canteen
 from canteen.reference.services import canteen_by_code
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     click.echo(f"error: {message}", err=True)
     sys.exit(1)
 
@@ -49,14 +52,16 @@ def monthly(month: str, canteen_code: str | None, each: bool, out: Path | None, 
         canteen = canteen_by_code(db.session, canteen_code)
         if canteen is None:
             _fail(f"canteen: unknown canteen {canteen_code!r}")
-        targets = [canteen]
+        targets: list[Canteen | None] = [canteen]
     else:
         targets = report_targets(db.session, first, each)
     root = out if out is not None else store_root(current_app.instance_path)
     failed = False
     for target in targets:
+        # A report written with --out lies outside the store: recorded, but not listed on /reports.
         run = produce_report(db.session, settings, first, target, root, trigger="cli", stored=out is None,
                              locale=lang)
+        # One commit per report, as in the monthly job: a later failure keeps this one's record.
         db.session.commit()
         if run.status == "ok":
             click.echo(f"wrote {run.directory} ({len(run.files)} files)")
@@ -77,13 +82,15 @@ def scheduler(list_jobs: bool, run_now: str | None) -> None:
     from reports.jobs import all_jobs
     from reports.scheduler import job_by_id, next_run_times, run_forever, run_job
 
-    app_object = current_app._get_current_object()
+    # Jobs run on the scheduler's worker threads, where no app context is bound: they need the app itself,
+    # not the proxy (typed as Flask, it is a werkzeug LocalProxy at run time).
+    app_object = cast("LocalProxy[Flask]", current_app)._get_current_object()
     settings = app_object.config["SETTINGS"]
     if list_jobs:
         times = next_run_times(settings)
-        for job in all_jobs():
-            when = times[job.id]
-            click.echo(f"{job.id:<18} next {when.isoformat() if when else 'never':<27} {job.description}")
+        for spec in all_jobs():
+            when = times[spec.id]
+            click.echo(f"{spec.id:<18} next {when.isoformat() if when else 'never':<27} {spec.description}")
         return
     if run_now:
         job = job_by_id(run_now)

@@ -39,6 +39,8 @@ def collect_months(session: Session, settings: AppConfig, canteens: list[Canteen
                    now: datetime | None = None) -> dict[int, dict[date, MonthFigures]]:
     """Figures per canteen id and month, for the months from ``first`` to ``last``."""
     months = months_between(first, last)
+    # make=MonthFigures builds every month, so they are MonthFigures; the ledger's signature knows only
+    # LedgerMonth.
     result = cast(dict[int, dict[date, MonthFigures]],
                   month_series(session, settings, canteens, months, now, make=MonthFigures))
     if canteens and months:
@@ -67,6 +69,7 @@ def combine(per_canteen: dict[int, dict[date, MonthFigures]], months: Iterable[d
     """The month-by-month sum over canteens."""
     combined = []
     for month in months:
+        # Every configured stream is present, even one nobody weighed: the charts keep a fixed set of series.
         total = MonthFigures(month, by_stream_g={code: 0 for code in stream_codes})
         for by_month in per_canteen.values():
             if month in by_month:
@@ -81,6 +84,7 @@ def season_start(settings: AppConfig, month: date) -> date:
     if season is None:
         return month
     first = month
+    # A season is at most twelve months: stop after eleven steps back even when it covers the whole year.
     for _step in range(11):
         previous = add_months(first, -1)
         if previous.month not in season.months:

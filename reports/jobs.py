@@ -65,10 +65,12 @@ class JobSpec:
 
 def monthly_reports(context: JobContext) -> JobOutcome:
     """The month before the due date: the all-canteens report, then each canteen's."""
+    # The job fires in the first days of a month (report_day is at most 28) for the month just closed.
     month = add_months(month_start(context.due.date()), -1)
     session, settings = db.session, context.settings
     root = store_root(context.app.instance_path)
-    done, failed = [], []
+    done: list[str] = []
+    failed: list[str] = []
     for canteen in report_targets(session, month, each=True):
         run = produce_report(session, settings, month, canteen, root, trigger="scheduler", now=context.now)
         session.commit()  # one report, one commit: a later failure must not lose this one's record
@@ -89,6 +91,8 @@ def missing_entries(context: JobContext) -> JobOutcome:
     filled = {(canteen_id, meal) for canteen_id, _day, meal in filled_slots(session, ids, day, day)}
     lines = []
     for canteen in canteens:
+        # serving_slots leaves out meals whose service is not over at context.now: a run before dinner
+        # ends does not report dinner as missing.
         missing = [meal for _day, meal in serving_slots(settings, canteen, [day], context.now)
                    if (canteen.id, meal) not in filled]
         check = session.scalar(select(MissingEntryCheck).where(MissingEntryCheck.canteen_id == canteen.id,
@@ -121,7 +125,11 @@ def sqlite_backup(context: JobContext) -> JobOutcome:
     folder.mkdir(parents=True, exist_ok=True)
     stamp = context.now.astimezone(context.settings.zone)
     final = folder / f"canteen-{stamp:%Y%m%d-%H%M%S}.db"
+    # Written under a .part name and renamed only after quick_check: the glob below never counts or
+    # keeps a broken copy.
     partial = final.with_name(final.name + ".part")
+    # The online backup API copies a consistent snapshot while the web process keeps writing; copying the
+    # file could miss what is still in the WAL.
     source_db = sqlite3.connect(source)
     try:
         target_db = sqlite3.connect(partial)
@@ -137,6 +145,7 @@ def sqlite_backup(context: JobContext) -> JobOutcome:
         return JobOutcome("failed", f"the copy failed its quick_check: {verdict}")
     os.replace(partial, final)
     keep = context.settings.reports.backup_keep
+    # The timestamped names sort oldest first.
     backups = sorted(folder.glob("canteen-*.db"))
     removed = backups[:-keep] if len(backups) > keep else []
     for old in removed:
@@ -171,11 +180,13 @@ def retention(context: JobContext) -> JobOutcome:
 
 
 def _cron(settings: AppConfig, **fields: int) -> CronTrigger:
+    # In the configured zone: report_hour 5 means five in the morning where the canteens are.
     return CronTrigger(timezone=settings.zone, **fields)
 
 
 def all_jobs() -> list[JobSpec]:
     """Every scheduled job, in a fixed order."""
+    # Triggers are built from the running app's settings when scheduled, not at import.
     return [
         JobSpec("monthly-reports", "monthly reports for the month before (all canteens, then each)",
                 lambda s: _cron(s, day=s.reports.report_day, hour=s.reports.report_hour, minute=0),

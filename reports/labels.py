@@ -25,6 +25,7 @@ def month_label(month: date) -> str:
 
 def kg_text(grams: int | float) -> str:
     """Kilograms without a sign: whole kg from 100 kg up, one decimal below (as the ledger words it)."""
+    # The sign is signed_kg's business; this is the magnitude.
     kg = abs(grams) / 1000
     return f"{kg:.0f}" if kg >= 100 else f"{kg:.1f}"
 
@@ -42,4 +43,5 @@ def pct_text(pct: float | None) -> str:
 
 def change_pct(change: float, base: float) -> float | None:
     """Change in percent of a positive base, one decimal."""
+    # No percentage of nothing: a month without waste is no base.
     return None if base <= 0 else round(change * 100 / base, 1)

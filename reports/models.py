@@ -28,6 +28,7 @@ class ReportRun(Base):
     # "all" or the canteen's code: the folder name under instance/reports/YYYY-MM/.
     target: Mapped[str] = mapped_column(String(32))
     directory: Mapped[str] = mapped_column(String(500))
+    # False for a CLI run written with --out elsewhere: /reports lists only the store's reports.
     stored: Mapped[bool] = mapped_column(default=True)
     files: Mapped[list[Any]] = mapped_column(JSON, default=list)
     trigger: Mapped[str] = mapped_column(String(16), default="cli")
@@ -77,6 +78,7 @@ class MissingEntryCheck(Base):
     """The evening check's finding for a canteen-day: served meals without any food-waste weight."""
 
     __tablename__ = "missing_entry_check"
+    # One finding per canteen-day: a re-run of the evening check replaces it.
     __table_args__ = (UniqueConstraint("canteen_id", "day"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -18,6 +18,7 @@ from reports.charts import Chart
 from reports.data import MonthFigures, collect_months, combine, season_start
 from reports.labels import change_pct, kg_text, local_name, month_label
 
+# Beyond this the list would swamp the report; the rest are counted ("and N more").
 MAX_LISTED_GAPS = 40
 
 
@@ -93,6 +94,7 @@ def _sum_canteens(settings: AppConfig, canteens: list[Canteen],
         previous.has_entries == (current.total_g > 0) for previous, current in zip(before, this))
     summed["previous_missing"] = sum(item.missing_slots for item in before)
     years = [item for item in earlier if item is not None]
+    # Likewise a year earlier: exactly the canteens with waste now must have had entries then.
     like = bool(years) and all((item is not None) == (current.total_g > 0)
                                for item, current in zip(earlier, this))
     summed["last_year_g"] = sum(item.total_g for item in years) if like else None
@@ -102,6 +104,7 @@ def _sum_canteens(settings: AppConfig, canteens: list[Canteen],
     by_meal: dict[str, int] = {}
     for canteen, item in zip(canteens, this):
         config = settings.canteen(canteen.code)
+        # Each canteen's own meals: a meal no canteen serves gets no row.
         for meal in settings.meals_of(config) if config else settings.meals:
             by_meal[meal.code] = by_meal.get(meal.code, 0) + item.by_meal_g.get(meal.code, 0)
     summed["by_meal_g"] = by_meal
@@ -117,6 +120,7 @@ def _sum_canteens(settings: AppConfig, canteens: list[Canteen],
 def _gaps(settings: AppConfig, month: date, summed: dict[str, Any], several: bool, today: date,
           meal_names: dict[str, str]) -> list[str]:
     gaps = []
+    # A report of the running month (produced by hand) must say its figures are partial.
     if month_end(month) >= today:
         gaps.append(_("The month is not over: the figures run up to %(day)s.", day=today.isoformat()))
     missing = summed["missing"]
@@ -129,6 +133,7 @@ def _gaps(settings: AppConfig, month: date, summed: dict[str, Any], several: boo
         more = len(missing) - len(listed)
         gaps.append(_("Missing: %(list)s", list="; ".join(listed))
                     + (" " + _("and %(n)s more", n=more) if more else ""))
+    # Only when no meal is missing: otherwise the missing-meal lines already explain the zero.
     if summed["total_g"] == 0 and not missing:
         gaps.append(_("No food-waste entry was recorded this month."))
     if summed["previous_missing"]:
@@ -159,6 +164,7 @@ def build_monthly_report(session: Session, settings: AppConfig, month: date, can
     stream_names = {stream.code: local_name(stream) for stream in settings.streams}
 
     chart_first = add_months(month, 1 - report_settings.chart_months)
+    # A year before the first charted month, for the first month's same-month-last-year point.
     series_first = add_months(chart_first, -12)
     # The month is computed once: the charts' series holds it and every month it is compared with.
     per_canteen = collect_months(session, settings, canteens, series_first, month, now)
@@ -178,6 +184,7 @@ def build_monthly_report(session: Session, settings: AppConfig, month: date, can
     yoy_g = summed["total_g"] - summed["last_year_g"] if summed["last_year_g"] is not None else None
     yoy_pct = change_pct(yoy_g, summed["last_year_g"]) if yoy_g is not None else None
     yoy_line = change_sentence("yoy", yoy_g, yoy_pct, this_incomplete or bool(summed["last_year_missing"]))
+    # Without a previous month to compare with, the headline states the total alone (no "change").
     if mom_g is None:
         headline = _("%(place)s, %(month)s: %(kg)s kg of food waste", place=name, month=month_label(month),
                      kg=kg_text(summed["total_g"]))
@@ -188,7 +195,8 @@ def build_monthly_report(session: Session, settings: AppConfig, month: date, can
     this_month = by_month[month]
     year_ago = by_month.get(add_months(month, -12))
     plate_g = this_month.plate_g_per_diner_meal
-    plate_last = year_ago.plate_g_per_diner_meal if this_month.comparable(year_ago) else None
+    plate_last = (year_ago.plate_g_per_diner_meal if year_ago is not None and this_month.comparable(year_ago)
+                  else None)
     plate_yoy = change_pct(plate_g - plate_last, plate_last) if plate_g is not None and plate_last else None
 
     scores = sources.caterer_scores(session, ids, [item.month for item in shown])
@@ -198,10 +206,11 @@ def build_monthly_report(session: Session, settings: AppConfig, month: date, can
     month_dishes = top_dishes(session, ids, month, month_end(month), report_settings.top_dishes)
     season_dishes = top_dishes(session, ids, season_first, month_end(month), report_settings.top_dishes)
     offences = sources.offences_by_step(session, settings, ids, month)
+    # The configured sheet's grade bands when there are any, else domain.md's.
     bands = sources.score_bands(settings) or charts.default_bands()
 
     report = MonthlyReport(
-        month=month, target="all" if several else canteen.code, title=name, canteens=canteens,
+        month=month, target="all" if canteen is None else canteen.code, title=name, canteens=canteens,
         total_g=summed["total_g"], other_g=summed["other_g"],
         by_stream=[(stream_names[code], summed["by_stream_g"].get(code, 0)) for code in stream_codes],
         by_meal=[(meal_names.get(code, code), grams) for code, grams in summed["by_meal_g"].items()],
@@ -225,6 +234,7 @@ def build_monthly_report(session: Session, settings: AppConfig, month: date, can
     elif score is None:
         report.gaps.append(_("No assessment of the caterer is recorded for this month."))
 
+    # Without configured seasons the season is the month itself (season_start).
     season_name = local_name(season) if season else month_label(month)
     report.charts = [
         charts.monthly_totals_chart(shown, before,
@@ -259,6 +269,7 @@ def _canteen_line(canteen: Canteen, by_month: dict[date, MonthFigures], month: d
 
 
 def _offence_rows(counts: dict[str, int] | None) -> list[tuple[str, int]] | None:
+    # Counts per ladder step only: a report never names a diner.
     if counts is None:
         return None
     names = {"offences": _("confirmed offences"), "warning": _("verbal warning"),

@@ -17,11 +17,13 @@ def render_html(report: MonthlyReport) -> str:
 
 def write_report_files(report: MonthlyReport, folder: Path) -> None:
     """Write the charts, report.html, report.pdf and figures.json into ``folder``."""
+    # Imported here: WeasyPrint is slow to import and only writing a PDF needs it.
     from weasyprint import HTML
 
     for chart in report.charts:
         write_file(folder, f"charts/{chart.name}.png", chart.png())
         write_file(folder, f"charts/{chart.name}.svg", chart.svg())
+        # Free each figure once written: a monthly job draws eight charts for every report it writes.
         chart.figure.clear()
     html = render_html(report)
     write_file(folder, "report.html", html.encode("utf-8"))

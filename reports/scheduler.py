@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 # Runs that count as "the due time was served"; an interrupted run does not.
 FINISHED = ("ok", "skipped", "failed")
+# Longer than any job's period (the longest is monthly), so a missed due time is always found.
 LOOKBACK = timedelta(days=400)
 
 
@@ -49,12 +50,14 @@ def next_run_times(settings: AppConfig, now: datetime | None = None,
 
 def last_due(trigger: CronTrigger, now: datetime, since: datetime) -> datetime | None:
     """The trigger's latest fire time in (``since``, ``now``], or None."""
+    # Bounded: stepping fire by fire from a start years ago would take long for a daily job.
     start = max(since, now - LOOKBACK)
     fire = trigger.get_next_fire_time(None, start)
     latest = None
     while fire is not None and fire <= now:
         if fire > since:
             latest = fire
+        # Asked from a fire time, the trigger answers that same time: step past it.
         fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
     return latest
 
@@ -68,6 +71,7 @@ def missed_jobs(session: Session, settings: AppConfig, now: datetime,
                 jobs: list[JobSpec] | None = None) -> list[tuple[JobSpec, datetime]]:
     """The jobs whose last due time passed without a finished run since, with that due time."""
     since = first_start(session)
+    # A database the scheduler never ran on has missed nothing: a first start must not run every job.
     if since is None:
         return []
     missed = []
@@ -94,6 +98,7 @@ def run_job(app: Flask, job: JobSpec, due: datetime | None, trigger: str,
         session.commit()  # visible as running while it works
         run_id = run.id
         try:
+            # A manual run serves no due time; it works for the moment it was started.
             context = JobContext(app=app, due=(due or started).astimezone(settings.zone), now=started,
                                  run_id=run_id)
             outcome = job.run(context)
@@ -104,12 +109,14 @@ def run_job(app: Flask, job: JobSpec, due: datetime | None, trigger: str,
             error: str | None = traceback.format_exc()
         else:
             error = None
-        run = session.get(JobRun, run_id)
-        run.status, run.result, run.error, run.finished_at = outcome.status, outcome.result, error, utcnow()
+        finished = session.get(JobRun, run_id)
+        assert finished is not None  # committed above, and nothing deletes job runs
+        finished.status, finished.result, finished.error, finished.finished_at = (
+            outcome.status, outcome.result, error, utcnow())
         session.commit()
         log.info("job %s (%s) %s: %s", job.id, trigger, outcome.status, outcome.result)
-        session.expunge(run)
-        return run
+        session.expunge(finished)
+        return finished
 
 
 def record_start(app: Flask) -> None:
@@ -147,6 +154,7 @@ def build_scheduler(app: Flask, jobs: list[JobSpec] | None = None) -> BlockingSc
     """A BlockingScheduler in the configured zone with every job: fixed ids, coalesced, one at a time."""
     settings: AppConfig = app.config["SETTINGS"]
     grace = settings.reports.scheduler.misfire_grace_minutes * 60
+    # coalesce: fires missed in a row run once; max_instances 1: a slow job never overlaps itself.
     defaults = {"coalesce": True, "max_instances": 1, "misfire_grace_time": grace}
     scheduler = BlockingScheduler(timezone=settings.zone, executors={"default": ThreadPoolExecutor(2)},
                                   job_defaults=defaults)
@@ -172,6 +180,7 @@ def run_forever(app: Flask) -> None:
     def _stop(_signum: int, _frame: Any) -> None:
         scheduler.shutdown(wait=False)
 
+    # SIGTERM stops like Ctrl-C; a job cut short stays 'running' until record_start marks it interrupted.
     signal.signal(signal.SIGTERM, _stop)
     now = datetime.now(timezone.utc)
     for job in scheduler.get_jobs():

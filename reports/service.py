@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 def report_canteens(session: Session, month: date) -> list[Canteen]:
     """The active canteens that were open at some point of ``month``."""
+    # Open at some point: a canteen opened during the month is in its report.
     return list(session.scalars(select(Canteen).where(Canteen.active.is_(True),
                                                       Canteen.opened_on <= month_end(month))
                                 .order_by(Canteen.id)))
@@ -39,9 +40,11 @@ def produce_report(session: Session, settings: AppConfig, month: date, canteen: 
     """
     target = "all" if canteen is None else canteen.code
     final = report_dir(root, month, target)
+    # Timed from before the work, so a failed run shows how long it took as well.
     started = utcnow()
     canteen_id = None if canteen is None else canteen.id
     try:
+        # The scheduler runs outside any request: the report's language is set here, not by a browser.
         with force_locale(locale or settings.default_locale):
             canteens = report_canteens(session, month)
             report = build_monthly_report(session, settings, month, canteen, canteens, now)

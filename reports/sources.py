@@ -1,5 +1,6 @@
 """Figures from the features a report draws on but does not own: the caterer's assessment, spot checks and
-rectifications (``canteen.assessment``, ``canteen.assessment.spotchecks``) and the offence ladder (``canteen.offences``).
+rectifications (``canteen.assessment``, ``canteen.assessment.spotchecks``) and the offence ladder
+(``canteen.offences``).
 
 Those features always ship with the service and are imported normally. A database without their tables
 (not migrated yet) makes a function answer None, so the report says 'no data' instead of pretending to a zero.
@@ -124,18 +125,22 @@ def rectifications(session: Session, canteen_ids: list[int], month: date) -> lis
         .order_by(finding.rectify_by, finding.id)).all()
     lines = []
     for row in rows:
+        due = row.rectify_by
+        assert due is not None  # the query keeps only findings with a deadline
         closed_day = row.closed_at.date() if row.closed_at else None
         ordered_this_month = row.check.day >= month
+        # An order from an earlier month is listed until the month it is closed in.
         if not ordered_this_month and closed_day is not None and closed_day < month:
             continue
+        # The status as of the month's last day: the report describes that month, whenever it is produced.
         if closed_day is not None and closed_day <= last:
             status = _("closed on %(day)s", day=closed_day.isoformat())
-        elif row.rectify_by < last:
+        elif due < last:
             status = _("open, overdue")
         else:
             status = _("open")
         subject = _rule_name(sheet_of(row.check.sheet_version), row.rule_code)
-        lines.append(RectificationLine(local_name(row.check.canteen), subject, row.rectify_by, status))
+        lines.append(RectificationLine(local_name(row.check.canteen), subject, due, status))
     return lines
 
 

@@ -16,6 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Iterator
 
+# Targets and months become folder names: nothing else may reach the file system.
 TARGET_PATTERN = re.compile(r"^(all|[a-z][a-z0-9_-]{0,31})$")
 MONTH_PATTERN = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
@@ -44,6 +45,7 @@ def _restore_interrupted(final: Path) -> None:
 def write_file(folder: Path, relative: str, content: bytes) -> Path:
     """Write one file inside ``folder`` and flush it to disk (a report is swapped in only once complete)."""
     path = folder / relative
+    # A name with '..' or an absolute path must not write outside the report.
     if folder.resolve() not in path.resolve().parents:
         raise ValueError(f"file outside the report folder: {relative!r}")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -68,11 +70,13 @@ def staged_folder(final: Path) -> Iterator[Path]:
     aside = final.parent / f".{final.name}.old-{uuid.uuid4().hex[:12]}"
     try:
         yield staging
+        # mkdtemp makes the folder private (0700); a finished report is readable like its neighbours.
         os.chmod(staging, 0o755)
         if final.exists():
             os.rename(final, aside)
         os.rename(staging, final)
     except BaseException:
+        # BaseException: a Ctrl-C halfway must not leave a staging folder behind either.
         shutil.rmtree(staging, ignore_errors=True)
         raise
     shutil.rmtree(aside, ignore_errors=True)
@@ -82,6 +86,7 @@ def stored_file(root: Path, month: str, target: str, relative: str) -> Path | No
     """The path of a stored report file, or None when the names are not valid or the file is absent."""
     if not MONTH_PATTERN.match(month) or not TARGET_PATTERN.match(target):
         return None
+    # Only the names a report writes are served, never another file that may lie in the folder.
     if not re.fullmatch(r"(report\.(html|pdf)|figures\.json|charts/[a-z_]+\.(png|svg))", relative):
         return None
     path = root / month / target / relative

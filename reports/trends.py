@@ -23,6 +23,8 @@ def trend_chart(session: Session, settings: AppConfig, canteens: list[Canteen], 
         raise ValueError(f"unknown trend chart {name!r}")
     count = settings.reports.chart_months
     first = add_months(month, 1 - count)
+    # Fetched from earlier than shown: one month for the first bar's change, twelve for the first
+    # point's same month last year.
     lead = add_months(first, -12 if name == "plate_per_diner" else -1)
     per_canteen = collect_months(session, settings, canteens, lead, month, now)
     series = combine(per_canteen, months_between(lead, month), [stream.code for stream in settings.streams])

@@ -34,6 +34,7 @@ class SoFar:
     @property
     def change_g(self) -> int | None:
         """This period minus the same days last month; None when last month has no entries then."""
+        # No waste on those days last month means nothing to compare with, not a rise from zero.
         return self.this_g - self.previous_g if self.previous_g else None
 
     @property
@@ -68,9 +69,10 @@ def month_so_far(session: Session, settings: AppConfig, canteens: list[Canteen],
                    previous[canteen.id].missing_slots)
              for canteen in canteens]
     if len(lines) > 1:
-        lines.append(SoFar(None, first, today, previous_first, previous_last, sum(l.this_g for l in lines),
-                           sum(l.previous_g for l in lines), sum(l.this_missing for l in lines),
-                           sum(l.previous_missing for l in lines)))
+        lines.append(SoFar(None, first, today, previous_first, previous_last,
+                           sum(line.this_g for line in lines), sum(line.previous_g for line in lines),
+                           sum(line.this_missing for line in lines),
+                           sum(line.previous_missing for line in lines)))
     return lines
 
 
@@ -81,11 +83,13 @@ def meals_open_today(session: Session, settings: AppConfig, canteens: list[Cante
     today = current.date()
     ids = [canteen.id for canteen in canteens]
     filled = filled_slots(session, ids, today, today)
+    # serving_slots keeps only the meals whose service is over; the others may still be weighed today.
     ended = {(day, meal) for canteen in canteens
              for day, meal in serving_slots(settings, canteen, [today], now)}
     open_meals = []
     for canteen in canteens:
         config = settings.canteen(canteen.code)
+        # Not open yet, or not a serving day: no meal of this canteen can be missing today.
         if today < canteen.opened_on or (config and today.isoweekday() not in config.serving_weekdays):
             continue
         for meal in settings.meals_of(config) if config else settings.meals:
@@ -103,11 +107,13 @@ def recent_checks(session: Session, canteens: list[Canteen], today: date,
     checks = session.scalars(select(MissingEntryCheck).where(
         MissingEntryCheck.canteen_id.in_(ids), MissingEntryCheck.day > today - timedelta(days=days))
         .order_by(MissingEntryCheck.day.desc(), MissingEntryCheck.canteen_id)).all()
+    # A check that found every meal weighed needs no attention.
     return [check for check in checks if check.missing_meals]
 
 
 def still_missing(session: Session, check: MissingEntryCheck) -> list[str]:
     """The meals of a check that still have no food-waste weight now."""
+    # Entries may have come in after the evening check: show only what is still missing now.
     filled = {meal for _c, _d, meal in filled_slots(session, [check.canteen_id], check.day, check.day)}
     return [meal for meal in check.missing_meals if meal not in filled]
 

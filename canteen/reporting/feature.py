@@ -1,8 +1,8 @@
 """The reporting feature: dashboard, report and job-run pages, and the ``report``/``scheduler`` commands.
 
-The commands live in the ``reports`` package (the report engine and the scheduler, which runs as its own process
-and must not need these pages); they are this feature's command-line face, so this init_app registers them and
-``reports`` has no init_app of its own.
+The commands live in the ``reports`` package (the report engine and the scheduler, which runs as its own
+process and must not need these pages); they are this feature's command-line face, so this init_app registers
+them and ``reports`` has no init_app of its own.
 """
 from __future__ import annotations
 

@@ -45,11 +45,13 @@ def optional_url(endpoint: str, **values: Any) -> str | None:
 
 
 def _sees_waste() -> bool:
+    # Either permission shows the waste figures; other roles see only their own queues.
     return has_permission(current_user, "reports.view") or has_permission(current_user, "ledger.view")
 
 
 def _sees_all(canteens: list[Canteen]) -> bool:
     """True when the user's scope covers every active canteen (the all-canteens report is theirs to see)."""
+    # Compared by count: user_canteens() lists only active canteens, all within the user's scope.
     every = db.session.scalars(select(Canteen).where(Canteen.active.is_(True))).all()
     return len(canteens) == len(every)
 
@@ -103,9 +105,11 @@ def dashboard_chart(name: str, fmt: str) -> Any:
     settings = _settings()
     chart = trend_chart(db.session, settings, canteens, month_start(local_now(settings.zone).date()), name)
     content = chart.png() if fmt == "png" else chart.svg()
+    # Drawn live on every request: free the figure as soon as its bytes exist.
     chart.figure.clear()
     response = send_file(BytesIO(content), mimetype=FORMATS[fmt], download_name=f"{name}.{fmt}",
                          as_attachment=request.args.get("download") == "1")
+    # Private: the chart shows the user's own canteens; five minutes spare a redraw on every page view.
     response.headers["Cache-Control"] = "private, max-age=300"
     return response
 
@@ -117,12 +121,15 @@ def _stored_reports() -> list[tuple[date, list[ReportRun]]]:
     root = store_root(current_app.instance_path)
     newest: dict[tuple[date, str], ReportRun] = {}
     for run in runs:
+        # Runs come newest first, so the first one seen per (month, target) is the newest.
         newest.setdefault((run.month, run.target), run)
     allowed: dict[str, bool] = {}
     by_month: dict[date, list[ReportRun]] = defaultdict(list)
     for (month, target), run in newest.items():
+        # One permission check per target, not one per month.
         if target not in allowed:
             allowed[target] = _may_see_target(target)
+        # A run whose folder is no longer on disk is not listed.
         if allowed[target] and stored_file(root, month.strftime("%Y-%m"), target, "report.html"):
             by_month[month].append(run)
     for month_runs in by_month.values():

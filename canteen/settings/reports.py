@@ -24,6 +24,7 @@ class ReportSettings(Strict):
 
     target_plate_g: float = Field(default=50.0, gt=0, le=1000)
     baseline_plate_g: float | None = Field(default=None, gt=0, le=1000)
+    # Days up to 28 only (here and for the spot-check draw): every month has them, February included.
     report_day: int = Field(default=1, ge=1, le=28)
     report_hour: int = Field(default=5, ge=0, le=23)
     evening_check: time = time(20, 30)
@@ -34,6 +35,7 @@ class ReportSettings(Strict):
 
     @model_validator(mode="after")
     def _baseline_above_target(self) -> "ReportSettings":
+        # The baseline is the level waste is to be brought down from, so the target cannot lie above it.
         if self.baseline_plate_g is not None and self.baseline_plate_g < self.target_plate_g:
             raise ValueError("baseline_plate_g must not be below target_plate_g")
         return self
