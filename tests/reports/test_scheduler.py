@@ -197,6 +197,7 @@ def test_the_evening_check_stores_the_missing_meals(app: Flask, session: Session
     assert checks["zonghe"].job_run_id == again.id
 
 
+@pytest.mark.isolated  # the backup reads the database file itself: the rows must be committed
 def test_the_sqlite_backup_copies_and_rotates(app: Flask, session: Session, backend: str,
                                               settings: AppConfig, weigh: Callable[..., None]) -> None:
     job = job_by_id("sqlite-backup")
