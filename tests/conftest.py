@@ -1,22 +1,22 @@
 """Shared fixtures, flaskr style: ``app``, ``client``, ``runner``, ``session`` and factories.
 
-How the database is shared (issue 9): each backend's schema is created once per session and holds the config's
-reference data, committed; one Flask app per backend serves every test. Each test runs on one connection inside
-an outer transaction: the app's scoped session and the ``session`` fixture are bound to it with
-``join_transaction_mode="create_savepoint"``, so the entry points' ``commit()`` calls only release savepoints, and
-the whole test is rolled back at teardown. ``db.engine`` hands out the same connection, so CLI commands checking
-the migration stamp see the test's ``schema_stamped``. What a test may change on the shared app (``app.config``,
-the instance folder, the session binding) is put back afterwards; CSRF is off unless a test asks for
-``csrf_app``.
+How the database is shared (issue 9): each backend's schema is created once per session and holds the
+config's reference data, committed; one Flask app per backend serves every test. Each test runs on one
+connection inside an outer transaction: the app's scoped session and the ``session`` fixture are bound to it
+with ``join_transaction_mode="create_savepoint"``, so the entry points' ``commit()`` calls only release
+savepoints, and the whole test is rolled back at teardown. ``db.engine`` hands out the same connection, so
+CLI commands checking the migration stamp see the test's ``schema_stamped``. What a test may change on the
+shared app (``app.config``, the instance folder, the session binding) is put back afterwards; CSRF is off
+unless a test asks for ``csrf_app``.
 
 Tests that need commits seen by other connections (servers in threads, browser journeys, code reading the
 database file itself) are marked ``isolated``: they get the old behaviour, a fresh app on a freshly emptied
 database of their own (a new SQLite file; on PostgreSQL a second per-process schema, truncated per test).
 Migration tests and subprocess tests build their own databases and use no fixture database at all.
 
-Backends: every database test runs on SQLite and on PostgreSQL (the ``backend`` parameter). Browser journeys run
-on SQLite only, unless a journey is about the backend (``pytest.mark.postgres``); tests about PostgreSQL
-behaviour itself are marked ``postgres``. PostgreSQL runs are skipped with a message when the server is
+Backends: every database test runs on SQLite and on PostgreSQL (the ``backend`` parameter); the PostgreSQL
+runs carry the ``postgres`` mark, so ``-m "not postgres"`` runs the SQLite half alone. Browser journeys run on
+SQLite only, unless a journey is about the backend (``pytest.mark.postgres`` written on it). PostgreSQL runs are skipped with a message when the server is
 unreachable, unless CANTEEN_REQUIRE_POSTGRES=1 (CI), where they fail instead.
 """
 from __future__ import annotations
@@ -45,6 +45,10 @@ from tests.support import (FAST_HASH, PG_FRESH_SCHEMA, PG_SCHEMA, Bound, bound_t
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _as_list(marks: Any) -> list[Any]:
+    return marks if isinstance(marks, list) else [marks]
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Browser journeys: isolated (a live server thread) and on SQLite only unless marked ``postgres``."""
     browser_dir = ROOT / "tests" / "browser"
@@ -53,8 +57,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if browser_dir in item.path.parents:
             item.add_marker(pytest.mark.isolated)
             params = getattr(item, "callspec", None)
+            # Only a ``postgres`` mark written on the journey itself keeps its PostgreSQL run.
+            written = [mark for owner in (item.module, item.function)
+                       for mark in _as_list(getattr(owner, "pytestmark", []))]
             if (params is not None and params.params.get("backend") == "postgresql"
-                    and item.get_closest_marker("postgres") is None):
+                    and not any(mark.name == "postgres" for mark in written)):
                 dropped.append(item)
                 continue
         kept.append(item)
@@ -69,14 +76,15 @@ def settings() -> AppConfig:
     return load_config(ROOT / "config.yaml")
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def backend(request: pytest.FixtureRequest) -> Iterator[str]:
     """Each database test runs once per backend."""
     yield request.param
 
 
 @pytest.fixture(scope="session")
-def shared_app(backend: str, settings: AppConfig, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+def shared_app(backend: str, settings: AppConfig,
+               tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """The one app per backend: schema created and reference data committed once per session."""
     folder = tmp_path_factory.mktemp(f"shared-{backend}")
     if backend == "sqlite":
@@ -133,7 +141,8 @@ def is_isolated(request: pytest.FixtureRequest) -> bool:
 
 
 @pytest.fixture
-def bound(request: pytest.FixtureRequest, backend: str, tmp_path: Path, settings: AppConfig) -> Iterator[Bound]:
+def bound(request: pytest.FixtureRequest, backend: str, tmp_path: Path,
+          settings: AppConfig) -> Iterator[Bound]:
     """The shared app bound to this test's transaction, or a fresh app for isolated tests."""
     if is_isolated(request):
         url = request.getfixturevalue("database_url")

@@ -56,7 +56,7 @@ SAVEPOINTS = "canteen_test_savepoints"
 
 
 class ConnectionEngine:
-    """Stands in for the app's engine during a test, so ``db.engine`` users work inside the test's transaction.
+    """Stands in for the app's engine during a test, so ``db.engine`` users work in the test's transaction.
 
     ``connect()`` hands out the test's connection and ``begin()`` a savepoint on it; what the CLI's migration
     check reads (``alembic_version``) is then the test's own, rolled back with everything else.
@@ -89,7 +89,8 @@ def track_savepoints(engine: Engine) -> None:
     already ended that way are skipped; their work was merged into the enclosing savepoint, as on release.
     """
     dialect = engine.dialect
-    take, release, rollback = dialect.do_savepoint, dialect.do_release_savepoint, dialect.do_rollback_to_savepoint
+    take, release = dialect.do_savepoint, dialect.do_release_savepoint
+    rollback = dialect.do_rollback_to_savepoint
 
     def do_savepoint(connection: Connection, name: str) -> None:
         take(connection, name)

@@ -1,4 +1,7 @@
-"""Browser fixtures (isolated, SQLite only: see tests/conftest.py): the app with CSRF on, served on a free local port, driven by Debian's Chromium."""
+"""Browser fixtures: the app with CSRF on, served on a free local port, driven by Debian's Chromium.
+
+Browser tests are isolated and run on SQLite only (see tests/conftest.py).
+"""
 from __future__ import annotations
 
 import os
