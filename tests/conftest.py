@@ -15,9 +15,12 @@ database of their own (a new SQLite file; on PostgreSQL a second per-process sch
 Migration tests and subprocess tests build their own databases and use no fixture database at all.
 
 Backends: every database test runs on SQLite and on PostgreSQL (the ``backend`` parameter); the PostgreSQL
-runs carry the ``postgres`` mark, so ``-m "not postgres"`` runs the SQLite half alone. Browser journeys run on
-SQLite only, unless a journey is about the backend (``pytest.mark.postgres`` written on it). PostgreSQL runs are skipped with a message when the server is
-unreachable, unless CANTEEN_REQUIRE_POSTGRES=1 (CI), where they fail instead.
+runs carry the ``postgres`` mark, so ``-m "not postgres"`` runs the SQLite half alone. Browser journeys run
+on SQLite only, unless a journey is about the backend (``pytest.mark.postgres`` written on it). Heavy
+rendering tests (PDF, charts) marked ``render`` run on SQLite only too: the database queries behind them run
+on both backends in their own tests (tests/reports/test_data.py, the demo-data chart tests, the scheduler
+tests). PostgreSQL runs are skipped with a message when the server is unreachable, unless
+CANTEEN_REQUIRE_POSTGRES=1 (CI), where they fail instead.
 """
 from __future__ import annotations
 
@@ -50,18 +53,21 @@ def _as_list(marks: Any) -> list[Any]:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Browser journeys: isolated (a live server thread) and on SQLite only unless marked ``postgres``."""
+    """Browser journeys are isolated (a live server thread); they and ``render`` tests run on SQLite only."""
     browser_dir = ROOT / "tests" / "browser"
     kept, dropped = [], []
     for item in items:
+        params = getattr(item, "callspec", None)
+        on_postgres = params is not None and params.params.get("backend") == "postgresql"
+        if on_postgres and item.get_closest_marker("render") is not None:
+            dropped.append(item)
+            continue
         if browser_dir in item.path.parents:
             item.add_marker(pytest.mark.isolated)
-            params = getattr(item, "callspec", None)
             # Only a ``postgres`` mark written on the journey itself keeps its PostgreSQL run.
             written = [mark for owner in (item.module, item.function)
                        for mark in _as_list(getattr(owner, "pytestmark", []))]
-            if (params is not None and params.params.get("backend") == "postgresql"
-                    and not any(mark.name == "postgres" for mark in written)):
+            if on_postgres and not any(mark.name == "postgres" for mark in written):
                 dropped.append(item)
                 continue
         kept.append(item)

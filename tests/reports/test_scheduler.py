@@ -221,6 +221,7 @@ def test_the_sqlite_backup_copies_and_rotates(app: Flask, session: Session, back
     copy.close()
 
 
+@pytest.mark.render
 def test_the_monthly_job_writes_every_report_for_the_month_before(app: Flask, session: Session,
                                                                  weigh: Callable[..., None]) -> None:
     weigh("2021-08-02", "lunch", plate=12.5, diners=400)
