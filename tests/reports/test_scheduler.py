@@ -253,6 +253,7 @@ def test_scheduler_list_and_run_now(runner: FlaskCliRunner, session: Session) ->
     assert "job: unknown job 'nope'" in result.output
 
 
+@pytest.mark.isolated  # the scheduler's thread must never share the test's connection
 def test_the_scheduler_starts_in_the_foreground_and_stops(app: Flask, session: Session) -> None:
     _start(session, datetime.now(timezone.utc) - timedelta(minutes=1))
     scheduler = prepare(app)
