@@ -1,7 +1,26 @@
-"""Shared fixtures, flaskr style: ``app``, ``client``, ``runner`` and factories, a fresh database per test.
+"""Shared fixtures, flaskr style: ``app``, ``client``, ``runner``, ``session`` and factories.
 
-Every database test runs twice: on SQLite and on PostgreSQL. PostgreSQL runs are skipped with a message
-when the server is unreachable, unless CANTEEN_REQUIRE_POSTGRES=1 (CI), where they fail instead.
+How the database is shared (issue 9): each backend's schema is created once per session and holds the
+config's reference data, committed; one Flask app per backend serves every test. Each test runs on one
+connection inside an outer transaction: the app's scoped session and the ``session`` fixture are bound to it
+with ``join_transaction_mode="create_savepoint"``, so the entry points' ``commit()`` calls only release
+savepoints, and the whole test is rolled back at teardown. ``db.engine`` hands out the same connection, so
+CLI commands checking the migration stamp see the test's ``schema_stamped``. What a test may change on the
+shared app (``app.config``, the instance folder, the session binding) is put back afterwards; CSRF is off
+unless a test asks for ``csrf_app``.
+
+Tests that need commits seen by other connections (servers in threads, browser journeys, code reading the
+database file itself) are marked ``isolated``: they get the old behaviour, a fresh app on a freshly emptied
+database of their own (a new SQLite file; on PostgreSQL a second per-process schema, truncated per test).
+Migration tests and subprocess tests build their own databases and use no fixture database at all.
+
+Backends: every database test runs on SQLite and on PostgreSQL (the ``backend`` parameter); the PostgreSQL
+runs carry the ``postgres`` mark, so ``-m "not postgres"`` runs the SQLite half alone. Browser journeys run
+on SQLite only, unless a journey is about the backend (``pytest.mark.postgres`` written on it). Heavy
+rendering tests (PDF, charts) marked ``render`` run on SQLite only too: the database queries behind them run
+on both backends in their own tests (tests/reports/test_data.py, the demo-data chart tests, the scheduler
+tests). PostgreSQL runs are skipped with a message when the server is unreachable, unless
+CANTEEN_REQUIRE_POSTGRES=1 (CI), where they fail instead.
 """
 from __future__ import annotations
 
@@ -23,38 +42,97 @@ from canteen.auth.services import create_token, create_user
 from canteen.config import AppConfig, load_config
 from canteen.db import Base, make_engine
 from canteen.extensions import db
-from tests.support import FAST_HASH, PG_SCHEMA, built_app, connect_postgres_or_skip, drop_schema, pg_url
+from tests.support import (FAST_HASH, PG_FRESH_SCHEMA, PG_SCHEMA, Bound, bound_to_transaction, built_app,
+                           connect_postgres_or_skip, drop_schema, pg_url, track_savepoints)
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _as_list(marks: Any) -> list[Any]:
+    return marks if isinstance(marks, list) else [marks]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser journeys are isolated (a live server thread); they and ``render`` tests run on SQLite only."""
+    browser_dir = ROOT / "tests" / "browser"
+    kept, dropped = [], []
+    for item in items:
+        params = getattr(item, "callspec", None)
+        on_postgres = params is not None and params.params.get("backend") == "postgresql"
+        if on_postgres and item.get_closest_marker("render") is not None:
+            dropped.append(item)
+            continue
+        if browser_dir in item.path.parents:
+            item.add_marker(pytest.mark.isolated)
+            # Only a ``postgres`` mark written on the journey itself keeps its PostgreSQL run.
+            written = [mark for owner in (item.module, item.function)
+                       for mark in _as_list(getattr(owner, "pytestmark", []))]
+            if on_postgres and not any(mark.name == "postgres" for mark in written):
+                dropped.append(item)
+                continue
+        kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 @pytest.fixture(scope="session")
 def settings() -> AppConfig:
     """The project's own config.yaml, validated."""
     return load_config(ROOT / "config.yaml")
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def backend(request: pytest.FixtureRequest) -> Iterator[str]:
     """Each database test runs once per backend."""
-    if request.param == "postgresql":
-        engine = connect_postgres_or_skip(PG_SCHEMA)
-        Base.metadata.create_all(engine)
-        engine.dispose()
-        yield request.param
-        drop_schema(PG_SCHEMA)
+    yield request.param
+
+
+@pytest.fixture(scope="session")
+def shared_app(backend: str, settings: AppConfig,
+               tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """The one app per backend: schema created and reference data committed once per session."""
+    folder = tmp_path_factory.mktemp(f"shared-{backend}")
+    if backend == "sqlite":
+        url = f"sqlite:///{folder / 'shared.db'}"
+        engine = make_engine(url)
     else:
-        yield request.param
+        engine = connect_postgres_or_skip(PG_SCHEMA)
+        url = pg_url(PG_SCHEMA)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    try:
+        with built_app(url, folder, settings, csrf=False) as app:
+            track_savepoints(app.extensions["canteen_db"].engine)
+            yield app
+    finally:
+        if backend == "postgresql":
+            drop_schema(PG_SCHEMA)
+
+
+@pytest.fixture(scope="session")
+def fresh_schema(backend: str) -> Iterator[str | None]:
+    """PostgreSQL only: a second per-process schema for isolated tests, emptied per test."""
+    if backend == "sqlite":
+        yield None
+        return
+    engine = connect_postgres_or_skip(PG_FRESH_SCHEMA)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    yield PG_FRESH_SCHEMA
+    drop_schema(PG_FRESH_SCHEMA)
 
 
 @pytest.fixture
-def database_url(backend: str, tmp_path: Path) -> str:
-    """A URL to an empty, fully created database for this test."""
-    if backend == "sqlite":
+def database_url(backend: str, fresh_schema: str | None, tmp_path: Path) -> str:
+    """A URL to an empty, fully created database of this test's own (isolated tests only)."""
+    if fresh_schema is None:
         url = f"sqlite:///{tmp_path / 'test.db'}"
         engine = make_engine(url)
         Base.metadata.create_all(engine)
         engine.dispose()
         return url
-    url = pg_url(PG_SCHEMA)
+    url = pg_url(fresh_schema)
     engine = make_engine(url)
     tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
     with engine.begin() as connection:
@@ -63,11 +141,36 @@ def database_url(backend: str, tmp_path: Path) -> str:
     return url
 
 
+def is_isolated(request: pytest.FixtureRequest) -> bool:
+    """True for tests marked ``isolated``."""
+    return request.node.get_closest_marker("isolated") is not None
+
+
 @pytest.fixture
-def app(database_url: str, tmp_path: Path, settings: AppConfig) -> Iterator[Flask]:
-    """An app on a fresh database with the config's reference data; CSRF off (one test turns it on)."""
-    with built_app(database_url, tmp_path, settings, csrf=False) as app:
-        yield app
+def bound(request: pytest.FixtureRequest, backend: str, tmp_path: Path,
+          settings: AppConfig) -> Iterator[Bound]:
+    """The shared app bound to this test's transaction, or a fresh app for isolated tests."""
+    if is_isolated(request):
+        url = request.getfixturevalue("database_url")
+        with built_app(url, tmp_path, settings, csrf=False) as app:
+            yield Bound(app, None)
+        return
+    app = request.getfixturevalue("shared_app")
+    with bound_to_transaction(app, tmp_path) as connection:
+        yield Bound(app, connection)
+
+
+@pytest.fixture
+def app(bound: Bound) -> Flask:
+    """The test app with the config's reference data; CSRF off (see ``csrf_app``)."""
+    return bound.app
+
+
+@pytest.fixture
+def csrf_app(app: Flask) -> Flask:
+    """The test app with CSRF protection on, as in production (put back off after the test)."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    return app
 
 
 @pytest.fixture
@@ -79,7 +182,7 @@ def schema_stamped(app: Flask) -> Iterator[None]:
         config.attributes["connection"] = connection
         command.stamp(config, "head")
     yield
-    # The PostgreSQL schema outlives the test; later tests expect an unmigrated database.
+    # Isolated tests commit the stamp, and the PostgreSQL schema outlives them; later tests expect no stamp.
     with engine.begin() as connection:
         connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
 
@@ -97,9 +200,14 @@ def runner(app: Flask) -> FlaskCliRunner:
 
 
 @pytest.fixture
-def session(app: Flask) -> Iterator[Session]:
+def session(bound: Bound) -> Iterator[Session]:
     """A plain SQLAlchemy session on the test database, for service tests (no request involved)."""
-    with Session(app.extensions["canteen_db"].engine, expire_on_commit=False) as session:
+    if bound.connection is None:
+        with Session(bound.app.extensions["canteen_db"].engine, expire_on_commit=False) as session:
+            yield session
+        return
+    with Session(bind=bound.connection, join_transaction_mode="create_savepoint",
+                 expire_on_commit=False) as session:
         yield session
 
 

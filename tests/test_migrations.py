@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
+from sqlalchemy.orm import Session
 
 import canteen.models  # noqa: F401
 from canteen import migrate
@@ -17,7 +18,7 @@ from tests.support import connect_postgres_or_skip, drop_schema
 MIGRATION_SCHEMA = f"canteen_migration_test_{os.getpid()}"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def empty_engine(request: pytest.FixtureRequest, tmp_path: Path):
     """An engine on an empty database of each backend."""
     engine = (make_engine(f"sqlite:///{tmp_path / 'empty.db'}") if request.param == "sqlite"
@@ -49,4 +50,27 @@ def test_sqlite_runs_with_wal_and_foreign_keys(tmp_path):
     with engine.connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    engine.dispose()
+
+
+def test_sqlite_sessions_nest_in_an_outer_transaction(tmp_path):
+    # The pysqlite recipe in make_engine: a session's commit inside an outer transaction only releases a
+    # savepoint, and rolling the outer transaction back undoes it (what the test fixtures rely on).
+    from canteen.reference.models import Meal
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'savepoints.db'}")
+    Base.metadata.create_all(engine)
+    with engine.connect() as connection:
+        outer = connection.begin()
+        with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
+            session.add(Meal(code="brunch", position=9))
+            session.commit()
+            with Session(bind=connection, join_transaction_mode="create_savepoint") as refused:
+                refused.add(Meal(code="supper", position=10))
+                refused.flush()
+            assert session.scalars(select(Meal.code)).all() == ["brunch"]
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        outer.rollback()
+    with Session(engine) as session:
+        assert session.scalars(select(Meal.code)).all() == []
     engine.dispose()

@@ -342,29 +342,22 @@ def test_an_unlinked_caterer_is_told_so(client, world, as_role):
     assert 'id="no-contractor"' in client.get("/assessment/").get_data(as_text=True)
 
 
-def test_every_assessment_form_needs_the_csrf_token(app, database_url, tmp_path, settings, world, admin):
-    from canteen import create_app
+def test_every_assessment_form_needs_the_csrf_token(app, world, admin, csrf_app):
     from tests.web.helpers import csrf_token_from
 
-    csrf_app = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": database_url,
-                           "SETTINGS": settings, "INSTANCE_PATH": str(tmp_path / "csrf"),
-                           "WTF_CSRF_ENABLED": True})
-    try:
-        client = csrf_app.test_client()
-        token = csrf_token_from(client.get("/login").data)
-        assert client.post("/login", data={"username": admin.username, "password": "password123",
-                                           "csrf_token": token}).status_code == 302
-        ours = {rule.endpoint: rule for rule in csrf_app.url_map.iter_rules()
-                if "POST" in (rule.methods or set()) and rule.endpoint.split(".")[0] in ("assessment", "spotchecks")}
-        arguments = {"assessment_id": world.draft, "line_id": world.line, "contractor_id": world.contractor,
-                     "check_id": world.check}
-        before = (count_rows(app, Assessment), count_rows(app, AssessmentLine), count_rows(app, Contractor))
-        assert len(ours) == 12
-        for endpoint, rule in ours.items():
-            url = rule.build({name: arguments[name] for name in rule.arguments})[1]
-            response = client.post(url, data={"action": "submit", "rule": "late_opening", "reference": "x",
-                                              "canteen": "zonghe", "month": "2021-06"})
-            assert response.status_code == 400, endpoint
-        assert (count_rows(app, Assessment), count_rows(app, AssessmentLine), count_rows(app, Contractor)) == before
-    finally:
-        csrf_app.extensions["canteen_db"].engine.dispose()
+    client = csrf_app.test_client()
+    token = csrf_token_from(client.get("/login").data)
+    assert client.post("/login", data={"username": admin.username, "password": "password123",
+                                       "csrf_token": token}).status_code == 302
+    ours = {rule.endpoint: rule for rule in csrf_app.url_map.iter_rules()
+            if "POST" in (rule.methods or set()) and rule.endpoint.split(".")[0] in ("assessment", "spotchecks")}
+    arguments = {"assessment_id": world.draft, "line_id": world.line, "contractor_id": world.contractor,
+                 "check_id": world.check}
+    before = (count_rows(app, Assessment), count_rows(app, AssessmentLine), count_rows(app, Contractor))
+    assert len(ours) == 12
+    for endpoint, rule in ours.items():
+        url = rule.build({name: arguments[name] for name in rule.arguments})[1]
+        response = client.post(url, data={"action": "submit", "rule": "late_opening", "reference": "x",
+                                          "canteen": "zonghe", "month": "2021-06"})
+        assert response.status_code == 400, endpoint
+    assert (count_rows(app, Assessment), count_rows(app, AssessmentLine), count_rows(app, Contractor)) == before

@@ -1,6 +1,7 @@
 """Plain helpers (no fixtures) that build an assessment world: contractors, ledger rows, submitted months."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
@@ -36,23 +37,39 @@ def canteen_row(session: Session, code: str = "zonghe") -> Canteen:
     return session.scalars(select(Canteen).where(Canteen.code == code)).one()
 
 
+@dataclass
+class References:
+    """A canteen's id and the meal and stream rows by code, looked up once for many inserts."""
+
+    canteen_id: int
+    meals: dict[str, Meal]
+    streams: dict[str, Stream]
+
+
+def references(session: Session, canteen: str = "zonghe") -> References:
+    """The reference rows ``put_entry`` and ``put_diners`` need."""
+    return References(canteen_row(session, canteen).id, {row.code: row for row in session.scalars(select(Meal))},
+                      {row.code: row for row in session.scalars(select(Stream))})
+
+
 def put_entry(session: Session, user: User, day: date, meal: str, stream: str, grams: int, *,
-              canteen: str = "zonghe", created_at: datetime | None = None, source: str = "web") -> WasteEntry:
+              canteen: str = "zonghe", created_at: datetime | None = None, source: str = "web",
+              refs: References | None = None) -> WasteEntry:
     """Insert a waste entry with its first revision, stamped ``created_at`` (default: an hour after the day)."""
+    refs = refs or references(session, canteen)
     stamp = created_at or datetime.combine(day, time(20, 0), tzinfo=timezone.utc) - timedelta(hours=8)
-    entry = WasteEntry(canteen_id=canteen_row(session, canteen).id, day=day,
-                       meal=session.scalars(select(Meal).where(Meal.code == meal)).one(),
-                       stream=session.scalars(select(Stream).where(Stream.code == stream)).one(),
+    entry = WasteEntry(canteen_id=refs.canteen_id, day=day, meal=refs.meals[meal], stream=refs.streams[stream],
                        weight_g=grams, source=source, created_by_id=user.id, created_at=stamp)
     entry.revisions.append(WasteEntryRevision(number=1, weight_g=grams, created_by_id=user.id, created_at=stamp))
     session.add(entry)
     return entry
 
 
-def put_diners(session: Session, user: User, day: date, meal: str, count: int, canteen: str = "zonghe") -> None:
+def put_diners(session: Session, user: User, day: date, meal: str, count: int, canteen: str = "zonghe",
+               refs: References | None = None) -> None:
     """Insert a diner count."""
-    row = DinerCount(canteen_id=canteen_row(session, canteen).id, day=day,
-                     meal=session.scalars(select(Meal).where(Meal.code == meal)).one(), count=count,
+    refs = refs or references(session, canteen)
+    row = DinerCount(canteen_id=refs.canteen_id, day=day, meal=refs.meals[meal], count=count,
                      created_by_id=user.id)
     row.revisions.append(DinerCountRevision(number=1, count=count, source="web", created_by_id=user.id))
     session.add(row)
@@ -61,15 +78,19 @@ def put_diners(session: Session, user: User, day: date, meal: str, count: int, c
 def fill_month(session: Session, user: User, month: date, plate_g_per_diner: float, *, canteen: str = "zonghe",
                skip: set[tuple[date, str]] = frozenset(), diners: int = 100) -> None:
     """Every meal of every day of the month: prep 5 kg, plate waste at ``plate_g_per_diner`` x ``diners``."""
+    refs = references(session, canteen)
     day = month
-    while day.month == month.month:
-        for meal in ("breakfast", "lunch", "dinner"):
-            if (day, meal) in skip:
-                continue
-            put_entry(session, user, day, meal, "prep", 5000, canteen=canteen)
-            put_entry(session, user, day, meal, "plate", int(plate_g_per_diner * diners), canteen=canteen)
-            put_diners(session, user, day, meal, diners, canteen=canteen)
-        day += timedelta(days=1)
+    # One flush at the end: the rows go in as batched INSERTs instead of one round trip each.
+    with session.no_autoflush:
+        while day.month == month.month:
+            for meal in ("breakfast", "lunch", "dinner"):
+                if (day, meal) in skip:
+                    continue
+                put_entry(session, user, day, meal, "prep", 5000, canteen=canteen, refs=refs)
+                put_entry(session, user, day, meal, "plate", int(plate_g_per_diner * diners), canteen=canteen,
+                          refs=refs)
+                put_diners(session, user, day, meal, diners, canteen=canteen, refs=refs)
+            day += timedelta(days=1)
     session.flush()
 
 

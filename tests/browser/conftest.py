@@ -1,4 +1,7 @@
-"""Browser fixtures: the app with CSRF on, served on a free local port, driven by Debian's Chromium."""
+"""Browser fixtures: the app with CSRF on, served on a free local port, driven by Debian's Chromium.
+
+Browser tests are isolated and run on SQLite only (see tests/conftest.py).
+"""
 from __future__ import annotations
 
 import os
@@ -12,8 +15,6 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from werkzeug.serving import make_server
 
 from canteen.auth.models import User
-from canteen.config import AppConfig
-from tests.support import built_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
@@ -23,10 +24,9 @@ TIMEOUT_MS = 15_000
 
 
 @pytest.fixture
-def app(database_url: str, tmp_path: Path, settings: AppConfig) -> Iterator[Flask]:
-    """The test app of tests/conftest.py, but with CSRF protection on, as the browser meets it in production."""
-    with built_app(database_url, tmp_path, settings, csrf=True) as app:
-        yield app
+def app(csrf_app: Flask) -> Flask:
+    """The test app (isolated: the live server's threads commit for real) with CSRF protection on."""
+    return csrf_app
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """An app whose config has cameras, for the upload and heartbeat endpoints."""
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -11,7 +10,7 @@ from flask import Flask
 
 from camera.config import CameraSettings
 from canteen.config import AppConfig
-from tests.support import built_app
+from tests.support import Bound
 
 
 @pytest.fixture
@@ -23,10 +22,10 @@ def camera_settings(settings: AppConfig) -> AppConfig:
 
 
 @pytest.fixture
-def app(database_url: str, tmp_path: Path, camera_settings: AppConfig) -> Iterator[Flask]:
-    """The test app with cameras configured."""
-    with built_app(database_url, tmp_path, camera_settings, csrf=False) as app:
-        yield app
+def app(bound: Bound, camera_settings: AppConfig) -> Flask:
+    """The test app with cameras configured (the shared app's config is put back after the test)."""
+    bound.app.config["SETTINGS"] = camera_settings
+    return bound.app
 
 
 def jpeg_bytes(shade: int = 120) -> bytes:

@@ -19,6 +19,9 @@ from canteen.camera_events.models import CameraEvent
 from canteen.extensions import db
 from tests.camera_api.conftest import jpeg_bytes, webm_bytes
 
+# A real server thread commits through its own connections.
+pytestmark = pytest.mark.isolated
+
 
 @pytest.fixture
 def service_url(app) -> Iterator[str]:

@@ -1,6 +1,7 @@
 """Report fixtures: the demo data loaded once per module and backend, and one-call ledger helpers."""
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -23,7 +24,7 @@ from canteen.reference.services import sync_reference_data
 from tests.support import PG_URL, connect_postgres_or_skip, pg_url
 
 FAST_HASH = "pbkdf2:sha256:1000"
-DEMO_SCHEMA = "canteen_reports_demo"
+DEMO_SCHEMA = f"canteen_reports_demo_{os.getpid()}"  # per process, like the test schema
 
 
 @pytest.fixture(scope="module")

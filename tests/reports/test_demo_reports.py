@@ -159,6 +159,7 @@ def _pdf_text(content: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
 
 
+@pytest.mark.render
 def test_a_report_run_twice_gives_the_same_files_with_the_figures(demo_app: Flask, settings: AppConfig,
                                                                    tmp_path: Path) -> None:
     with demo_app.app_context():
@@ -217,6 +218,7 @@ def test_the_report_words_the_change_as_month_over_month(demo_app: Flask, settin
     assert len(report.gaps) <= 1
 
 
+@pytest.mark.render
 def test_the_all_canteens_report_sums_the_canteens(demo_app: Flask, settings: AppConfig,
                                                    tmp_path: Path) -> None:
     with demo_app.app_context():
@@ -241,6 +243,7 @@ def test_the_all_canteens_report_sums_the_canteens(demo_app: Flask, settings: Ap
     assert 'id="canteen-table"' in html
 
 
+@pytest.mark.render
 def test_a_failed_run_leaves_the_last_good_report(demo_app: Flask, settings: AppConfig, tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     with demo_app.app_context():

@@ -197,6 +197,7 @@ def test_the_evening_check_stores_the_missing_meals(app: Flask, session: Session
     assert checks["zonghe"].job_run_id == again.id
 
 
+@pytest.mark.isolated  # the backup reads the database file itself: the rows must be committed
 def test_the_sqlite_backup_copies_and_rotates(app: Flask, session: Session, backend: str,
                                               settings: AppConfig, weigh: Callable[..., None]) -> None:
     job = job_by_id("sqlite-backup")
@@ -220,6 +221,7 @@ def test_the_sqlite_backup_copies_and_rotates(app: Flask, session: Session, back
     copy.close()
 
 
+@pytest.mark.render
 def test_the_monthly_job_writes_every_report_for_the_month_before(app: Flask, session: Session,
                                                                  weigh: Callable[..., None]) -> None:
     weigh("2021-08-02", "lunch", plate=12.5, diners=400)
@@ -251,6 +253,7 @@ def test_scheduler_list_and_run_now(runner: FlaskCliRunner, session: Session) ->
     assert "job: unknown job 'nope'" in result.output
 
 
+@pytest.mark.isolated  # the scheduler's thread must never share the test's connection
 def test_the_scheduler_starts_in_the_foreground_and_stops(app: Flask, session: Session) -> None:
     _start(session, datetime.now(timezone.utc) - timedelta(minutes=1))
     scheduler = prepare(app)

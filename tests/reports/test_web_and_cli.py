@@ -27,6 +27,7 @@ from reports.service import produce_report, report_targets
 AUGUST = date(2021, 8, 1)
 
 
+@pytest.mark.render
 def test_report_command_writes_one_canteen_under_out(runner: FlaskCliRunner, weigh: Callable[..., None],
                                                      tmp_path: Path, session: Session) -> None:
     weigh("2021-07-05", "lunch", plate=20, diners=300)
@@ -76,6 +77,7 @@ def _targets(page: bytes) -> list[str]:
     return re.findall(r'data-target="([a-z_-]+)"', page.decode())
 
 
+@pytest.mark.render
 def test_reports_page_lists_what_each_role_may_see(stored_reports: list[ReportRun], client: FlaskClient,
                                                    login: Callable[[User], FlaskClient],
                                                    make_user: Callable[..., User]) -> None:
@@ -106,6 +108,7 @@ def test_a_scoped_manager_sees_only_their_canteen(stored_reports: list[ReportRun
     assert client.get("/reports/2021-08/all/report.pdf").status_code == 404
 
 
+@pytest.mark.render
 def test_roles_without_reports_get_403(stored_reports: list[ReportRun], client: FlaskClient,
                                        login: Callable[[User], FlaskClient],
                                        make_user: Callable[..., User]) -> None:

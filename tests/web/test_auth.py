@@ -1,9 +1,8 @@
 """Logging in and out, safe redirects, login throttling, CSRF on every form, login-only pages, password storage."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -22,7 +21,7 @@ from canteen.core.timeutil import local_today
 from canteen.db import utcnow
 from canteen.extensions import db
 from canteen.ledger.models import DinerCount, Disposal, WasteEntry
-from tests.support import FAST_HASH, built_app
+from tests.support import FAST_HASH
 from tests.web.helpers import csrf_token_from
 
 PASSWORD = "password123"
@@ -218,14 +217,13 @@ def test_wait_doubles_with_each_failure_past_the_limit(session: Session, setting
 # --- CSRF --------------------------------------------------------------------------------------------------
 
 @pytest.fixture
-def csrf_app(database_url: str, tmp_path: Path, settings: AppConfig) -> Iterator[Flask]:
+def csrf_app(csrf_app: Flask) -> Flask:
     """The test app with CSRF protection on, as in production, with an admin and a manager."""
-    with built_app(database_url, tmp_path, settings, csrf=True) as app:
-        with app.app_context():
-            create_user(db.session, "boss", "admin", PASSWORD, hash_method=FAST_HASH)
-            create_user(db.session, "other", "manager", PASSWORD, hash_method=FAST_HASH)
-            db.session.commit()
-        yield app
+    with csrf_app.app_context():
+        create_user(db.session, "boss", "admin", PASSWORD, hash_method=FAST_HASH)
+        create_user(db.session, "other", "manager", PASSWORD, hash_method=FAST_HASH)
+        db.session.commit()
+    return csrf_app
 
 
 def _stored(app: Flask) -> dict[str, object]:
