@@ -1,7 +1,7 @@
 """The application factory: configuration, extensions and languages, then every feature's ``init_app``.
 
-Each feature module registers its own page blueprint(s), API routes (and their OpenAPI paths), CLI commands and
-menu entries; nothing is registered by importing a module for its side effects.
+Each feature module registers its own page blueprint(s), API routes (and their OpenAPI paths), CLI commands
+and menu entries; nothing is registered by importing a module for its side effects.
 """
 from __future__ import annotations
 
@@ -36,15 +36,17 @@ from canteen.review import feature as review
 # Order matters twice: auth installs the login guard first, and home's error pages come after the API's
 # JSON error handlers, replacing its 404 handler with one that answers API paths in JSON and pages in HTML.
 # The menu is sorted by each entry's own order, not by this tuple.
-FEATURES = (service_commands, auth, api, home, ledger, admin, reporting, assessment, spotchecks, diners, review,
-            offences, exposure, camera_events, demo)
+FEATURES = (service_commands, auth, api, home, ledger, admin, reporting, assessment, spotchecks, diners,
+            review, offences, exposure, camera_events, demo)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Create and configure an app; ``config`` holds Flask config keys (tests pass SETTINGS, DATABASE_URL)."""
     overrides = dict(config or {})
-    app = Flask("canteen", instance_path=overrides.pop("INSTANCE_PATH", None) or os.environ.get("CANTEEN_INSTANCE")
-                or None, instance_relative_config=True)
+    # An empty CANTEEN_INSTANCE counts as unset, leaving Flask to choose its default instance folder.
+    app = Flask("canteen", instance_path=(overrides.pop("INSTANCE_PATH", None)
+                                          or os.environ.get("CANTEEN_INSTANCE") or None),
+                instance_relative_config=True)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     register_config(app, overrides)
     register_extensions(app)
@@ -61,6 +63,7 @@ def _secret_key(app: Flask) -> str:
     # Generated once and kept in the instance folder, so sessions survive restarts.
     path = Path(app.instance_path) / "secret_key"
     if not path.exists():
+        # O_EXCL: two processes starting together cannot both write a key; 0o600: only the service reads it.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_hex(32))
@@ -76,16 +79,19 @@ def register_config(app: Flask, overrides: dict[str, Any]) -> None:
     app.config.update(
         SETTINGS=settings,
         DATABASE_URL=os.environ.get("CANTEEN_DATABASE_URL") or default_db,
+        # Every request is capped at the ledger upload limit; API JSON bodies get a much smaller cap.
         MAX_CONTENT_LENGTH=int(settings.ledger.max_upload_mb * 1024 * 1024),
         MAX_JSON_BYTES=64 * 1024,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         PASSWORD_HASH_METHOD="scrypt",
+        # The CSRF token lives as long as the session, not Flask-WTF's hour: a form left open still saves.
         WTF_CSRF_TIME_LIMIT=None,
         BABEL_DEFAULT_LOCALE=settings.default_locale,
         BABEL_DEFAULT_TIMEZONE=settings.timezone,
         JSON_SORT_KEYS=False,
     )
+    # The caller's keys (tests) win over the environment and the defaults above.
     app.config.update(overrides)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(app)
@@ -105,6 +111,7 @@ def register_i18n(app: Flask) -> None:
     @app.context_processor
     def _i18n_helpers() -> dict[str, Any]:
         def local_name(item: Any) -> str:
+            # Reference rows carry both names; a row without the wanted one falls back to its code.
             english = str(get_locale()).startswith("en")
             return getattr(item, "name_en" if english else "name_zh", "") or getattr(item, "code", "")
 

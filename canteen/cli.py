@@ -4,12 +4,14 @@ from __future__ import annotations
 import sys
 
 import click
+from flask import Flask
 from flask.cli import FlaskGroup
 
 from canteen.config import ConfigError
 
 
-def _create_app():  # type: ignore[no-untyped-def]
+def _create_app() -> Flask:
+    # Imported late so that a bad config.yaml fails inside main(), which turns ConfigError into a message.
     from canteen import create_app
 
     return create_app()

@@ -5,12 +5,13 @@ Each command is an entry point that commits once or rolls back.
 from __future__ import annotations
 
 import sys
-from typing import Callable, TypeVar
+from typing import Callable, TypeVar, cast
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from flask_babel import force_locale
+from werkzeug.local import LocalProxy
 
 from canteen.auth.models import User
 from canteen.auth.services import create_user
@@ -32,6 +33,7 @@ def _system_user() -> User:
     user = db.session.scalar(select(User).where(User.username == "system"))
     if user is None:
         import secrets
+        # Imports need an actor for the revision trail; the password is random and never shown.
         user = create_user(db.session, "system", "admin", secrets.token_urlsafe(24), display_name="CLI")
         user.active = False  # cannot log in; it only signs CLI imports
     return user
@@ -46,6 +48,7 @@ def run_import(lang: str | None, do_import: Callable[[AppConfig, User], T]) -> T
         with force_locale(lang or settings.default_locale):
             result = do_import(settings, _system_user())
     except ImportFailed as failed:
+        # All rows or none: rows already flushed must not reach the database.
         db.session.rollback()
         click.echo(f"error: nothing imported; {len(failed.problems)} problem(s):", err=True)
         for problem in failed.problems:
@@ -83,12 +86,15 @@ def serve(host: str, port: int, threads: int) -> None:
     """Run the service with the Waitress production WSGI server."""
     from waitress import serve as waitress_serve
 
+    # Serving on an old schema would fail on the first request; refuse at start instead.
     ensure_schema_current()
+    # Canteens, meals and streams edited in config.yaml since the last start reach the database first.
     sync_reference_data(db.session, current_app.config["SETTINGS"])
     db.session.commit()
     click.echo(f"serving on http://{host}:{port}/", err=True)
-    waitress_serve(current_app._get_current_object(), host=host, port=port, threads=threads,
-                   ident="canteen")
+    # Waitress gets the app object itself, not the context-bound proxy (Flask types the proxy as Flask).
+    waitress_serve(cast("LocalProxy[Flask]", current_app)._get_current_object(), host=host, port=port,
+                   threads=threads, ident="canteen")
 
 
 def init_app(app: Flask) -> None:

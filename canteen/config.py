@@ -55,6 +55,7 @@ class UnitSettings(Strict):
     """A weighing unit and its exact size in grams."""
 
     code: str = Field(pattern=r"^[a-z]{1,8}$")
+    # Whole grams (1 斤 = 500 g exactly): weights are stored as integer grams, so a conversion never rounds.
     grams: int = Field(gt=0)
     name_zh: str = Field(min_length=1)
     name_en: str = Field(min_length=1)
@@ -133,6 +134,7 @@ class AppConfig(Strict):
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
+        # Checked here so that a typo stops start-up rather than the first date computed in the zone.
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -144,6 +146,7 @@ class AppConfig(Strict):
         for name, items in (("canteens", self.canteens), ("meals", self.meals),
                             ("streams", self.streams), ("units", self.units),
                             ("seasons", self.seasons), ("cameras", self.cameras)):
+            # Cameras are known by their id, everything else by its code.
             codes = [getattr(item, "code", None) or getattr(item, "id") for item in items]
             duplicates = sorted({code for code in codes if codes.count(code) > 1})
             if duplicates:
@@ -157,6 +160,7 @@ class AppConfig(Strict):
         for index, camera in enumerate(self.cameras):
             if camera.canteen not in canteen_codes:
                 raise ValueError(f"cameras.{index}.canteen: unknown canteen {camera.canteen!r}")
+        # A month in two seasons, or in none, would be counted twice, or never, in the by-season views.
         if self.seasons:
             months = sorted(month for season in self.seasons for month in season.months)
             if months != list(range(1, 13)):
@@ -191,6 +195,7 @@ def _format_error(error: ValidationError) -> str:
     for item in error.errors():
         path = ".".join(str(part) for part in item["loc"]) or "(top level)"
         message = item["msg"]
+        # Pydantic says "Extra inputs are not permitted"; the operator needs to hear that a key is misspelt.
         if item["type"] == "extra_forbidden":
             message = "unknown key"
         lines.append(f"{path}: {message}")
@@ -208,7 +213,7 @@ def parse_config(data: Any, source: str = "config") -> AppConfig:
 
 
 def resolve_config_path(path: str | os.PathLike[str] | None = None) -> Path:
-    """The config file to use: an explicit path, else $CANTEEN_CONFIG, else ./config.yaml, else the project's."""
+    """The config file: an explicit path, else $CANTEEN_CONFIG, else ./config.yaml, else the project's."""
     if path:
         return Path(path)
     if os.environ.get("CANTEEN_CONFIG"):
@@ -224,6 +229,7 @@ def load_config(path: str | os.PathLike[str] | None = None) -> AppConfig:
         text = resolved.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{resolved}: cannot read the configuration file ({exc.strerror})") from None
+    # safe_load: a config file must never be able to build Python objects.
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

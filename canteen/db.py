@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
+# Named constraints let hand-written migrations drop or alter them, which SQLite's batch mode requires.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -31,13 +32,17 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        """An aware datetime as naive UTC for the database; a naive one is refused."""
         if value is None:
             return None
+        # A naive value would be stored as if it were UTC; a local time slipping in must fail loudly.
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
+        # SQLite has no zone-aware type, so both databases hold naive UTC and the zone is restored on reading.
         return value.astimezone(timezone.utc).replace(tzinfo=None)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        """A stored naive UTC value as an aware UTC datetime."""
         if value is None:
             return None
         return value.replace(tzinfo=timezone.utc)
@@ -55,8 +60,11 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets the web server, the scheduler and the CLI read while one writes.
     cursor.execute("PRAGMA journal_mode=WAL")
+    # SQLite enforces foreign keys only when each connection asks for it.
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Wait up to 10 s for another process's write lock instead of failing with "database is locked".
     cursor.execute("PRAGMA busy_timeout=10000")
+    # With WAL, NORMAL cannot corrupt the file (a power cut may lose only the last commits) and writes faster.
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 

@@ -25,9 +25,13 @@ class Database:
     def init_app(self, app: Flask) -> None:
         """Create the engine for ``app.config['DATABASE_URL']`` and end each session with the app context."""
         url = app.config["DATABASE_URL"]
+        # A PostgreSQL connection the server dropped (restart, idle timeout) is replaced before use; a SQLite
+        # file has no connection to lose.
         options = {"pool_pre_ping": True} if not url.startswith("sqlite") else {}
         engine = make_engine(url, **options)
+        # Entry points commit before they render, so objects must stay readable after the commit.
         sessions = scoped_session(sessionmaker(bind=engine, expire_on_commit=False))
+        # Kept on the app, not on this object, so two apps in one process (the tests) use their own engines.
         app.extensions["canteen_db"] = _DatabaseState(engine, sessions)
 
         @app.teardown_appcontext

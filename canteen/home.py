@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, redirect, Flask, current_app, render_template, request, url_for
+from flask import Blueprint, Flask, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from canteen.api.base import API_PREFIX, error_response
@@ -49,10 +49,12 @@ def register_error_pages(app: Flask) -> None:
         code = getattr(error, "code", 500) or 500
         # Registered after the API's own 404 handler, so this one must answer API paths in JSON too.
         if request.path.startswith(API_PREFIX):
-            message = _("no such endpoint") if code == 404 else getattr(error, "description", "") or _("Error")
+            message = (_("no such endpoint") if code == 404
+                       else getattr(error, "description", "") or _("Error"))
             return error_response(code, message)
         # Built per request so that each visitor gets their own language.
-        titles = {400: _("Bad request"), 403: _("Not allowed"), 404: _("Not found"), 429: _("Too many requests")}
+        titles = {400: _("Bad request"), 403: _("Not allowed"), 404: _("Not found"),
+                  429: _("Too many requests")}
         messages = {403: _("Your role may not open this page."), 404: _("There is no such page."),
                     400: _("The request could not be understood."),
                     429: _("Too many attempts. Wait a moment, then try again.")}
@@ -70,7 +72,7 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Register the start pages, the menu (with its first and last entries), error pages and template helpers."""
+    """Register the start pages, the menu (its first and last entries), error pages and template helpers."""
     app.register_blueprint(bp)
     init_menu(app)
     add_menu_entry(app, lambda: _("Start"), "home.index", None, 0)

@@ -22,6 +22,7 @@ def alembic_config() -> Config:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Migrate the database to ``revision``; safe to repeat."""
     config = alembic_config()
+    # env.py takes this connection rather than a URL, so it migrates exactly the caller's engine.
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)

@@ -34,12 +34,15 @@ def users() -> Any:
             flash(_("User created."), "success")
             return redirect(url_for(".users"))
         except ServiceError as error:
+            # Nothing of a refused user may stay in the session for a later commit.
             db.session.rollback()
             errors, status = error.fields, 422
             flash(_("Nothing was saved. Correct the marked fields."), "error")
-    return render_template("admin/users.html", users=db.session.scalars(select(User).order_by(User.username)).all(),
-                           canteens=db.session.scalars(select(Canteen).order_by(Canteen.id)).all(), roles=ROLES,
-                           errors=errors, form=request.form), status
+    # The submitted form is handed back so that a refused user's fields need not be typed again.
+    return render_template("admin/users.html",
+                           users=db.session.scalars(select(User).order_by(User.username)).all(),
+                           canteens=db.session.scalars(select(Canteen).order_by(Canteen.id)).all(),
+                           roles=ROLES, errors=errors, form=request.form), status
 
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
@@ -47,6 +50,7 @@ def users() -> Any:
 def toggle_active(user_id: int) -> Any:
     """Deactivate or reactivate a user (nobody can deactivate themselves)."""
     user = db.session.get(User, user_id)
+    # An admin deactivating themselves could leave nobody able to manage users.
     if user is not None and user.id != current_user.id:
         user.active = not user.active
         db.session.commit()
@@ -61,9 +65,11 @@ def tokens() -> Any:
     if request.method == "POST":
         try:
             if request.form.get("action") == "revoke":
+                # A missing id becomes 0, which names no token and fails as unknown.
                 revoke_token(db.session, int(request.form.get("id", "0") or 0))
                 flash(_("Token revoked."), "success")
             else:
+                # The secret is shown on this page only; the database keeps just its hash.
                 _token, secret = create_token(db.session, request.form.get("username", ""),
                                               request.form.get("name", ""))
             db.session.commit()
@@ -71,6 +77,7 @@ def tokens() -> Any:
             db.session.rollback()
             flash(error.message, "error")
     rows = db.session.scalars(select(ApiToken).order_by(ApiToken.id.desc())).all()
+    # Only active users are offered a token: an inactive user's token would not authenticate.
     return render_template("admin/tokens.html", tokens=rows, secret=secret,
                            users=db.session.scalars(select(User).where(User.active.is_(True))
                                                     .order_by(User.username)).all())

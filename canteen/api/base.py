@@ -1,7 +1,8 @@
-"""The base of the JSON API under /api/v1: bearer tokens only (hence CSRF-exempt), JSON errors, no 500 on bad input.
+"""The base of the JSON API under /api/v1: bearer tokens only, JSON errors, no 500 on bad input.
 
-Every feature builds its own API blueprint with :func:`api_blueprint` and registers it from its ``init_app``
-with :func:`register_api`; this module imports no feature.
+Writes need a bearer token, hence CSRF-exempt; only read-only views a feature names also accept a login
+session. Every feature builds its own API blueprint with :func:`api_blueprint` and registers it from its
+``init_app`` with :func:`register_api`; this module imports no feature.
 """
 from __future__ import annotations
 
@@ -39,11 +40,14 @@ def json_body() -> dict[str, Any]:
     limit = current_app.config["MAX_JSON_BYTES"]
     too_large = _TooLarge(_("the body is larger than %(limit)s bytes", limit=limit),
                           {"body": _("at most %(limit)s bytes", limit=limit)})
+    # Refused before reading when the client announces the size; chunked bodies announce none, so the bytes
+    # read are checked as well.
     if request.content_length is not None and request.content_length > limit:
         raise too_large
     raw = request.get_data(cache=True)
     if len(raw) > limit:
         raise too_large
+    # silent: malformed JSON gets the API's error shape, not Werkzeug's HTML 400 page.
     data = request.get_json(silent=True)
     if data is None:
         raise ServiceError(_("the body is not valid JSON"), {"body": _("expected a JSON object")})
@@ -78,8 +82,10 @@ def api_blueprint(name: str, import_name: str, session_readable: frozenset[str] 
         user = None
         if scheme.lower() == "bearer" and secret.strip():
             user = user_for_token(db.session, secret.strip())
+            # Commit the token's last-used time now: the view may fail and roll its own work back.
             if user is not None:
                 db.session.commit()
+        # A session cookie travels with any cross-site request, so it is honoured only on read-only views.
         elif request.endpoint in readable and current_user.is_authenticated:
             user = current_user._get_current_object()
         if user is None:
@@ -94,6 +100,7 @@ def api_blueprint(name: str, import_name: str, session_readable: frozenset[str] 
 
 
 def _service_error(error: ServiceError) -> Any:
+    # Bad input never stores anything: whatever the view flushed before failing is dropped.
     db.session.rollback()
     return error_response(error.status, error.message, error.fields)
 
@@ -104,8 +111,9 @@ def _http_error(error: HTTPException) -> Any:
 
 
 def register_api(app: Flask, bp: Blueprint, schemas: Mapping[str, dict[str, Any]] | None = None) -> None:
-    """Register a feature's API blueprint (token-only, so CSRF-exempt) and add its views to the OpenAPI spec."""
+    """Register a feature's API blueprint (token-only, so CSRF-exempt); add its views to the OpenAPI spec."""
     csrf.exempt(bp)
     app.register_blueprint(bp)
+    # Read after registration, so the document holds exactly the routes this app serves.
     views = [view for endpoint, view in app.view_functions.items() if endpoint.startswith(bp.name + ".")]
     add_to_spec(app, views, schemas or {})

@@ -1,4 +1,4 @@
-"""The API's own routes and app-wide JSON errors: the OpenAPI document, ``/healthz`` and 404/405/413 under /api."""
+"""The API's own routes and app-wide JSON errors: the OpenAPI document, ``/healthz``, 404/405/413 in /api."""
 from __future__ import annotations
 
 from typing import Any
@@ -35,9 +35,12 @@ def healthz() -> Any:
 def init_app(app: Flask) -> None:
     """The OpenAPI document, the health check and JSON answers for unknown or too large API requests."""
     register_api(app, bp)
+    # On the app, not on the token-checking API blueprint: monitors call it without a token.
     app.add_url_rule("/healthz", "healthz", healthz)
     allow_anonymous(app, endpoints=("healthz",))
 
+    # App-wide, not on the blueprints: an unknown URL or an oversized body fails before any blueprint is
+    # chosen, so only these handlers can still answer /api paths in JSON.
     @app.errorhandler(413)
     def _too_large(error: HTTPException) -> Any:
         if request.path.startswith(API_PREFIX):

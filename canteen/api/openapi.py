@@ -2,9 +2,10 @@
 feature's schemas (both handed over by :func:`canteen.api.base.register_api`)."""
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Mapping, TypeVar
+from typing import Any, Callable, Iterable, Mapping, TypeVar, cast
 
 from flask import Flask, current_app
+from werkzeug.local import LocalProxy
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -18,8 +19,10 @@ BASE_SCHEMAS: dict[str, dict[str, Any]] = {
     },
 }
 
-_ERROR_STATUSES = {400: "Malformed request", 401: "Missing or invalid token", 403: "Outside the token's role or scope",
-                   404: "Not found", 409: "Conflicts with stored data", 413: "Body too large",
+# Any API route may answer these (token, scope, body size), so every operation documents them.
+_ERROR_STATUSES = {400: "Malformed request", 401: "Missing or invalid token",
+                   403: "Outside the token's role or scope", 404: "Not found",
+                   409: "Conflicts with stored data", 413: "Body too large",
                    422: "Invalid field values (see fields)"}
 
 
@@ -32,6 +35,7 @@ def document(method: str, path: str, summary: str, *, body: str | None = None,
                                      "responses": {}}
         parameters = [{"name": name, "in": "query", "required": False, "description": text,
                        "schema": {"type": "string"}} for name, text in (query or {}).items()]
+        # Path parameters are read off the path template itself, so they cannot drift from the route.
         parameters += [{"name": part[1:-1], "in": "path", "required": True, "schema": {"type": "string"}}
                        for part in path.split("/") if part.startswith("{")]
         if parameters:
@@ -40,7 +44,8 @@ def document(method: str, path: str, summary: str, *, body: str | None = None,
             operation["requestBody"] = {"required": True, "content": {
                 "application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}}}
         if multipart:
-            operation["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": multipart}}}
+            operation["requestBody"] = {"required": True,
+                                        "content": {"multipart/form-data": {"schema": multipart}}}
         for status, schema in (responses or {200: ""}).items():
             if schema == "xlsx":
                 content = {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
@@ -49,7 +54,8 @@ def document(method: str, path: str, summary: str, *, body: str | None = None,
                 content = {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}
             else:
                 content = {"application/json": {"schema": {"type": "object"}}}
-            operation["responses"][str(status)] = {"description": "OK" if status < 300 else "", "content": content}
+            operation["responses"][str(status)] = {"description": "OK" if status < 300 else "",
+                                                   "content": content}
         for status, text in _ERROR_STATUSES.items():
             operation["responses"].setdefault(str(status), {"description": text, "content": {
                 "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
@@ -63,7 +69,8 @@ def _spec(app: Flask) -> dict[str, dict[str, Any]]:
     return app.extensions.setdefault(_KEY, {"paths": {}, "schemas": dict(BASE_SCHEMAS)})
 
 
-def add_to_spec(app: Flask, views: Iterable[Callable[..., Any]], schemas: Mapping[str, dict[str, Any]]) -> None:
+def add_to_spec(app: Flask, views: Iterable[Callable[..., Any]],
+                schemas: Mapping[str, dict[str, Any]]) -> None:
     """Add a feature's documented views and component schemas to the app's OpenAPI document."""
     spec = _spec(app)
     spec["schemas"].update(schemas)
@@ -74,7 +81,8 @@ def add_to_spec(app: Flask, views: Iterable[Callable[..., Any]], schemas: Mappin
 
 def openapi_document(app: Flask | None = None) -> dict[str, Any]:
     """The whole OpenAPI 3.0 document of ``app`` (default: the current app)."""
-    spec = _spec(app or current_app._get_current_object())
+    # Flask declares current_app as Flask though it is a proxy; the cast lets mypy see the proxy's accessor.
+    spec = _spec(app or cast("LocalProxy[Flask]", current_app)._get_current_object())
     return {
         "openapi": "3.0.3",
         "info": {"title": "Canteen food-waste API", "version": "1",
@@ -84,5 +92,6 @@ def openapi_document(app: Flask | None = None) -> dict[str, Any]:
         "security": [{"bearer": []}],
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
                        "schemas": dict(spec["schemas"])},
+        # Sorted, so the document does not depend on the order the features registered in.
         "paths": dict(sorted(spec["paths"].items())),
     }

@@ -23,6 +23,7 @@ from canteen.extensions import db
 def create_user_command(username: str, role: str, canteens: tuple[str, ...], display_name: str,
                         password_stdin: bool) -> None:
     """Create a user; the password is read from standard input."""
+    # Never an argument (visible in `ps` and shell history); strip only the newline, spaces may be meant.
     password = sys.stdin.readline().rstrip("\n")
     try:
         create_user(db.session, username, role, password, canteen_codes=list(canteens),

@@ -1,4 +1,4 @@
-"""The accounts feature: login, logout and language pages, the login requirement, and the account commands."""
+"""The accounts feature: login, logout and language pages, the login requirement and account commands."""
 from __future__ import annotations
 
 from flask import Flask

@@ -23,9 +23,11 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # None: follow the language chosen in the session, else the configured default.
     locale: Mapped[str | None] = mapped_column(String(16), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    # Loaded with the user: every scope check reads it.
     canteens: Mapped[list[Canteen]] = relationship(secondary="user_canteen", lazy="selectin")
 
     # Flask-Login protocol.
@@ -84,6 +86,7 @@ class LoginFailure(Base):
     """One failed login, kept to slow down password guessing."""
 
     __tablename__ = "login_failure"
+    # Every login attempt counts one key's failures within the window.
     __table_args__ = (Index("ix_login_failure_key_at", "key", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -15,6 +15,7 @@ from canteen.core.errors import Conflict, InvalidInput, NotFound
 from canteen.db import utcnow
 from canteen.reference.services import canteen_by_code
 
+# Lets a non-token be refused without a query, and makes a leaked token recognisable for what it is.
 TOKEN_PREFIX = "cw_"
 # A hash computed once so that unknown user names cost as much as wrong passwords.
 _DUMMY_HASH = generate_password_hash("not-a-real-password", method="pbkdf2:sha256:1000")
@@ -51,6 +52,7 @@ def create_user(session: Session, username: str, role: str, password: str, *,
 
 
 def _throttle_key(username: str, address: str) -> str:
+    # Per name and address: a guesser elsewhere cannot lock a user out, and "Admin" counts as "admin".
     return f"{username.strip().lower()}|{address}"
 
 
@@ -68,8 +70,10 @@ def login_locked_for(session: Session, username: str, address: str, settings: Se
         return 0
     # Each failure past the limit doubles the wait, so guessing gets slower and slower.
     excess = count - settings.login_max_failures
+    # Capped at 64 times the lockout, so a user who forgot the password still waits a bounded time.
     wait = settings.login_lockout_seconds * (2 ** min(excess, 6))
     remaining = (last + timedelta(seconds=wait) - now).total_seconds()
+    # Rounded up: "wait 0 seconds" while the lock still holds would invite a failing retry.
     return max(0, int(remaining + 0.999))
 
 
@@ -82,15 +86,18 @@ def authenticate(session: Session, username: str, password: str, address: str) -
     else:
         ok = check_password_hash(user.password_hash, password)
     key = _throttle_key(username, address)
+    # Unknown names are recorded too, so guessing user names is throttled like guessing passwords.
     if not ok:
         session.add(LoginFailure(key=key))
         session.flush()
         return None
+    # A success clears the count, so yesterday's typos do not shorten the next lockout.
     session.execute(delete(LoginFailure).where(LoginFailure.key == key))
     return user
 
 
 def _hash_token(secret: str) -> str:
+    # Unsalted SHA-256 suffices for 32 random bytes (nothing to guess), and it can be looked up directly.
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
@@ -100,6 +107,7 @@ def create_token(session: Session, username: str, name: str = "") -> tuple[ApiTo
     if user is None:
         raise NotFound("unknown user", {"username": f"no user {username!r}"})
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    # The first characters stay readable so the admin page can tell tokens apart.
     token = ApiToken(user=user, name=name or f"token for {username}", prefix=secret[:10],
                      token_hash=_hash_token(secret))
     session.add(token)

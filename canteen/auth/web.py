@@ -41,6 +41,7 @@ def init_login(app: Flask) -> None:
     @login_manager.user_loader
     def _load_user(user_id: str) -> User | None:
         user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        # A user deactivated while logged in is logged out on the next request.
         return user if user is not None and user.active else None
 
     allow_anonymous(app, endpoints=PUBLIC_ENDPOINTS)
@@ -67,7 +68,9 @@ def safe_next(target: str | None) -> str | None:
     if any(char.isspace() or not char.isprintable() for char in target):
         return None
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    # "//host" is a full URL to another site, and browsers read a backslash as a slash.
+    if (parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//")
+            or "\\" in target):
         return None
     return target
 
@@ -84,15 +87,19 @@ def login() -> Any:
     status = 200
     if form.validate_on_submit():
         settings = current_app.config["SETTINGS"]
-        wait = login_locked_for(db.session, form.username.data, client_address(), settings.security)
+        username, password = form.username.data, form.password.data
+        # DataRequired has passed, so both fields hold text.
+        assert username is not None and password is not None
+        wait = login_locked_for(db.session, username, client_address(), settings.security)
         if wait:
             flash(_("Too many failed attempts. Try again in %(seconds)s seconds.", seconds=wait), "error")
             status = 429
         else:
-            user = authenticate(db.session, form.username.data, form.password.data, client_address())
+            user = authenticate(db.session, username, password, client_address())
             db.session.commit()
             if user is not None:
                 login_user(user)
+                # The account's saved language now wins; drop the one chosen on the login page.
                 session.pop("lang", None) if user.locale else None
                 return redirect(safe_next(request.args.get("next")) or url_for("home.index"))
             flash(_("Wrong user name or password."), "error")
@@ -116,6 +123,7 @@ def set_language(code: str) -> Any:
         abort(404)
     session["lang"] = code
     if current_user.is_authenticated:
+        # Saved on the account too, so the choice follows the user to another browser.
         current_user.locale = code
         db.session.commit()
     return redirect(safe_next(request.form.get("next")) or url_for("home.index"))

@@ -12,6 +12,7 @@ from canteen.extensions import db
 
 def fail(error: ServiceError) -> NoReturn:
     """Roll back, print the error and its fields, and exit 1."""
+    # Whatever the command flushed before failing must not reach the database.
     db.session.rollback()
     details = "; ".join(f"{field}: {text}" for field, text in error.fields.items())
     click.echo(f"error: {error.message}" + (f" ({details})" if details else ""), err=True)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from functools import wraps
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, TypeVar, cast
 
 from flask import Flask, abort
 from flask_login import current_user
@@ -33,5 +33,6 @@ def require(permission: str) -> Callable[[F], F]:
             if not has_permission(current_user, permission):
                 abort(403)
             return view(*args, **kwargs)
-        return wrapped  # type: ignore[return-value]
+        # functools.wraps keeps the view's signature at run time, but mypy cannot see that wrapped is an F.
+        return cast(F, wrapped)
     return decorator

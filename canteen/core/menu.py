@@ -32,6 +32,7 @@ class Menu:
         """Add an entry once (a second entry for the same endpoint is ignored)."""
         if all(item.endpoint != entry.endpoint for item in self.entries):
             self.entries.append(entry)
+            # The sort is stable: entries with the same order keep the order the features added them in.
             self.entries.sort(key=lambda item: item.order)
 
 

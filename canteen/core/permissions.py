@@ -68,6 +68,7 @@ SCOPED_ROLES = frozenset({"manager", "contractor", "viewer", "reviewer"})
 
 def has_permission(user: Any, permission: str) -> bool:
     """True when the user's role grants the permission."""
+    # Flask-Login's anonymous user has no role; refuse it before ``.role`` is read.
     if user is None or not getattr(user, "is_authenticated", False):
         return False
     return user.role in PERMISSIONS.get(permission, frozenset())
@@ -75,6 +76,7 @@ def has_permission(user: Any, permission: str) -> bool:
 
 def can_access_canteen(user: ScopedUser, canteen: HasId) -> bool:
     """True when the canteen is within the user's scope (no scope rows means every canteen)."""
+    # Scope rows limit only SCOPED_ROLES, so rows left over from an earlier role never hide canteens.
     if user.role == "admin" or user.role not in SCOPED_ROLES or not user.canteens:
         return True
     return any(item.id == canteen.id for item in user.canteens)

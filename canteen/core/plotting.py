@@ -1,10 +1,10 @@
-"""The one place charts get their figure and their font: every chart of the service, the scheduler and the CLI.
+"""The one place charts get their figure and font: every chart of the service, the scheduler and the CLI.
 
-The CJK font FILE is registered with matplotlib here, on first use in each process. matplotlib's font cache is not
-trusted: on a machine where the cache was built before the CJK fonts were installed, the family is simply absent
-from it, and every Chinese label would silently render as an empty box. This kernel module imports only matplotlib
-and the standard library, so any feature (the report engine in ``reports/``, the assessment's year chart) draws
-through it without importing another feature.
+The CJK font FILE is registered with matplotlib here, on first use in each process. matplotlib's font cache is
+not trusted: on a machine where the cache was built before the CJK fonts were installed, the family is simply
+absent from it, and every Chinese label would silently render as an empty box. This kernel module imports only
+matplotlib and the standard library, so any feature (the report engine in ``reports/``, the assessment's year
+chart) draws through it without importing another feature.
 """
 from __future__ import annotations
 
@@ -63,6 +63,7 @@ def cjk_font_file() -> Path:
 def setup_fonts() -> str:
     """Register the CJK font file and make it the charts' font (once per process); return the family name."""
     global _family
+    # Checked without the lock for speed, then again under it, so two threads never register the font twice.
     if _family is not None:
         return _family
     with _lock:
@@ -80,8 +81,9 @@ def setup_fonts() -> str:
 
 
 def new_figure(size: tuple[float, float], dpi: float | None = None) -> Figure:
-    """A Figure (never pyplot, so no global state and thread-safe) with the CJK font ready and an Agg canvas."""
+    """A Figure (never pyplot: no global state, thread-safe) with the CJK font ready and an Agg canvas."""
     setup_fonts()
     figure = Figure(figsize=size, dpi=dpi, layout="constrained")
+    # Without pyplot nothing attaches a canvas, and a bare Figure cannot be saved.
     FigureCanvasAgg(figure)
     return figure

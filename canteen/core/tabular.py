@@ -72,6 +72,7 @@ def decode_text(content: bytes) -> str:
 
 def _csv_rows(content: bytes) -> Generator[tuple[Any, ...], None, None]:
     text = decode_text(content)
+    # Binary files (an .xlsx renamed .csv) may still decode as GB18030; real text never holds NUL bytes.
     if "\x00" in text:
         raise UnreadableFile(_("the file holds binary data, not CSV text"))
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -95,8 +96,10 @@ def read_rows(filename: str, content: bytes, limit: int) -> list[SheetRow]:
         if all(_is_blank(value) for value in values):
             continue
         rows.append(SheetRow(number, tuple(values)))
+        # Stop at the limit: an oversized file is refused without being read whole.
         if len(rows) >= limit:
             break
+    # Closing the generator runs its ``finally``, which closes a workbook left half-read.
     source.close()
     return rows
 
@@ -137,4 +140,5 @@ def capped(problems: list[Problem]) -> list[Problem]:
     if len(problems) <= MAX_PROBLEMS:
         return problems
     rest = len(problems) - MAX_PROBLEMS
-    return problems[:MAX_PROBLEMS] + [Problem(0, "file", _("%(count)s more problem(s) not shown", count=rest))]
+    return problems[:MAX_PROBLEMS] + [Problem(0, "file",
+                                              _("%(count)s more problem(s) not shown", count=rest))]

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 def local_today(zone: ZoneInfo, now: datetime | None = None) -> date:
     """Today's date where the canteens are."""
+    # Not the server's date: in UTC, a Shanghai breakfast before 08:00 would fall on the previous day.
     return (now or datetime.now(timezone.utc)).astimezone(zone).date()
 
 
@@ -28,6 +29,7 @@ def month_end(day: date) -> date:
 
 def add_months(day: date, months: int) -> date:
     """The first day of the month ``months`` away from ``day``'s month."""
+    # Counting months from year 0 crosses year boundaries both ways (January minus one is last December).
     index = day.year * 12 + day.month - 1 + months
     return date(index // 12, index % 12 + 1, 1)
 
@@ -42,6 +44,7 @@ def parse_month(text: str) -> date:
     """Parse ``YYYY-MM`` into the month's first day; ValueError otherwise."""
     try:
         parsed = datetime.strptime(text.strip(), "%Y-%m")
+    # AttributeError: a value that is not text (a number in JSON) is as wrong as a malformed month.
     except (ValueError, AttributeError):
         raise ValueError("expected YYYY-MM") from None
     return date(parsed.year, parsed.month, 1)

@@ -37,7 +37,8 @@ DEMO_USERS = [
 ]
 DEMO_PASSWORD_SUFFIX = "-demo-2021"
 
-DISHES = ["红烧鱼", "清炒芹菜", "番茄炒蛋", "土豆烧牛肉", "麻婆豆腐", "米饭", "馒头", "羊肉汤", "青椒肉丝", "紫菜蛋花汤"]
+DISHES = ["红烧鱼", "清炒芹菜", "番茄炒蛋", "土豆烧牛肉", "麻婆豆腐", "米饭", "馒头", "羊肉汤", "青椒肉丝",
+          "紫菜蛋花汤"]
 # Diners per meal on a weekday, by canteen; weekends serve far fewer.
 DINERS = {"zonghe": {"breakfast": 420, "lunch": 900, "dinner": 160},
           "badajie": {"breakfast": 180, "lunch": 320, "dinner": 90}}
@@ -62,13 +63,15 @@ def _months(start: date, end: date) -> list[date]:
 
 def seed_demo_data(session: Session, settings: AppConfig, hash_method: str = "scrypt") -> bool:
     """Create the demo users and ledger; False (and nothing changed) when they already exist."""
+    # The demo manager marks a seeded database: a second run must not add fifteen more months of data.
     if session.scalar(select(User).where(User.username == "manager")) is not None:
         return False
     users = {}
     for username, role, canteens, name in DEMO_USERS:
-        users[username] = create_user(session, username, role, demo_password(username), canteen_codes=canteens,
-                                      display_name=name, hash_method=hash_method)
+        users[username] = create_user(session, username, role, demo_password(username),
+                                      canteen_codes=canteens, display_name=name, hash_method=hash_method)
     manager = users["manager"]
+    # A fixed seed: every demo database holds the same figures, so what the docs show is what one sees.
     rng = random.Random(20210901)
     meals = {row.code: row for row in session.scalars(select(Meal))}
     streams = {row.code: row for row in session.scalars(select(Stream))}
@@ -105,20 +108,24 @@ def _seed_canteen(session: Session, settings: AppConfig, rng: random.Random, can
             for meal_code in meal_codes:
                 base = DINERS[canteen.code][meal_code] * growth * (0.3 if weekend else 1.0)
                 diners = max(5, int(rng.gauss(base, base * 0.06)))
-                stamp = datetime.combine(day, settings.meals[[m.code for m in settings.meals].index(meal_code)].end,
-                                         tzinfo=zone).astimezone(timezone.utc) + timedelta(minutes=40)
+                # Weighed 40 minutes after the meal's serving window closes, as a manager would.
+                meal_end = settings.meals[[m.code for m in settings.meals].index(meal_code)].end
+                stamp = (datetime.combine(day, meal_end, tzinfo=zone).astimezone(timezone.utc)
+                         + timedelta(minutes=40))
                 count = DinerCount(canteen_id=canteen.id, day=day, meal=meals[meal_code], count=diners,
                                    created_by_id=manager.id, created_at=stamp)
-                count.revisions.append(DinerCountRevision(number=1, count=diners, source="web", created_by=manager,
-                                                          created_at=stamp))
+                count.revisions.append(DinerCountRevision(number=1, count=diners, source="web",
+                                                          created_by=manager, created_at=stamp))
                 session.add(count)
                 for stream_code, per_diner in GRAMS_PER_DINER.items():
                     if stream_code == "grease" and meal_code == "breakfast":
                         continue
-                    grams = int(rng.gauss(per_diner, per_diner * 0.15) * diners * SEASON_FACTOR[day.month] * trend)
+                    grams = int(rng.gauss(per_diner, per_diner * 0.15) * diners * SEASON_FACTOR[day.month]
+                                * trend)
                     dish = rng.choice(dishes) if stream_code == "unsold" and rng.random() < 0.6 else None
                     entries.append(WasteEntry(
                         canteen_id=canteen.id, day=day, meal=meals[meal_code], stream=streams[stream_code],
+                        # The bell curve's tail can dip below zero; a weight must be more than zero.
                         dish=dish, weight_g=max(grams, 100), source="web", created_by_id=manager.id,
                         created_at=stamp))
             day += timedelta(days=1)
@@ -139,6 +146,7 @@ def _fix_total(entries: list[WasteEntry], target: int | None) -> None:
     total = sum(entry.weight_g for entry in food)
     for entry in food:
         entry.weight_g = max(1, round(entry.weight_g * target / total))
+    # Rounding leaves a few grams over or under; the largest entry absorbs them so the sum is exact.
     largest = max(food, key=lambda entry: entry.weight_g)
     largest.weight_g += target - sum(entry.weight_g for entry in food)
 
@@ -151,20 +159,24 @@ def _seed_disposals(session: Session, rng: random.Random, canteen: Canteen, entr
     for entry in entries:
         (by_day if entry.stream.food_waste else grease)[entry.day] += entry.weight_g
     for day, grams in sorted(by_day.items()):
+        # The source's on-site composter ran at zonghe from April 2021.
         composted = int(grams * 0.25) if canteen.code == "zonghe" and date(2021, 4, 1) <= day else 0
+        # The hauler's scale never agrees exactly with the canteen's.
         hauled = int((grams - composted) * rng.uniform(0.97, 1.03))
-        session.add(Disposal(canteen_id=canteen.id, day=day, receiver_kind="hauler", receiver="开封市餐厨垃圾收运公司",
-                             manifest_no=f"KF{day:%Y%m%d}{canteen.id:02d}", waste_type="food", weight_g=hauled,
-                             created_by_id=manager.id))
+        session.add(Disposal(canteen_id=canteen.id, day=day, receiver_kind="hauler",
+                             receiver="开封市餐厨垃圾收运公司", manifest_no=f"KF{day:%Y%m%d}{canteen.id:02d}",
+                             waste_type="food", weight_g=hauled, created_by_id=manager.id))
         if composted:
-            session.add(Disposal(canteen_id=canteen.id, day=day, receiver_kind="composter", receiver="厨余垃圾处理器",
-                                 waste_type="food", weight_g=composted, created_by_id=manager.id))
+            session.add(Disposal(canteen_id=canteen.id, day=day, receiver_kind="composter",
+                                 receiver="厨余垃圾处理器", waste_type="food", weight_g=composted,
+                                 created_by_id=manager.id))
+    # Grease goes separately to a licensed recycler, collected once a week (Fridays in the demo).
     for day in sorted(grease):
         if day.isoweekday() == 5:
             week = sum(grams for other, grams in grease.items() if day - timedelta(days=6) <= other <= day)
-            session.add(Disposal(canteen_id=canteen.id, day=day, receiver_kind="hauler", receiver="废弃油脂回收公司",
-                                 manifest_no=f"YZ{day:%Y%m%d}{canteen.id:02d}", waste_type="grease", weight_g=week,
-                                 created_by_id=manager.id))
+            session.add(Disposal(canteen_id=canteen.id, day=day, receiver_kind="hauler",
+                                 receiver="废弃油脂回收公司", manifest_no=f"YZ{day:%Y%m%d}{canteen.id:02d}",
+                                 waste_type="grease", weight_g=week, created_by_id=manager.id))
 
 
 def _seed_corrections(session: Session, manager: User) -> None:
@@ -176,10 +188,11 @@ def _seed_corrections(session: Session, manager: User) -> None:
     if len(entries) < 2:
         return
     first, second = entries
+    # Weight moves from one entry to the other, so the day's total is unchanged; at least 1 g stays.
     moved = min(2000, first.weight_g - 1)
     at = datetime.combine(date(2021, 9, 7), time(9, 0), tzinfo=timezone.utc)
     for entry, new_weight, reason in ((first, first.weight_g - moved, "秤未归零，复称更正"),
                                       (second, second.weight_g + moved, "两桶合并称重，补录差额")):
-        entry.revisions.append(WasteEntryRevision(number=2, weight_g=new_weight, dish=entry.dish, reason=reason,
-                                                  created_by=manager, created_at=at))
+        entry.revisions.append(WasteEntryRevision(number=2, weight_g=new_weight, dish=entry.dish,
+                                                  reason=reason, created_by=manager, created_at=at))
         entry.weight_g = new_weight

@@ -40,8 +40,10 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "WasteEntry": {
         "type": "object",
         "properties": {
-            "id": {"type": "integer"}, "canteen": {"type": "string"}, "date": {"type": "string", "format": "date"},
-            "meal": {"type": "string"}, "stream": {"type": "string"}, "dish": {"type": "string", "nullable": True},
+            "id": {"type": "integer"}, "canteen": {"type": "string"},
+            "date": {"type": "string", "format": "date"},
+            "meal": {"type": "string"}, "stream": {"type": "string"},
+            "dish": {"type": "string", "nullable": True},
             "weight_g": {"type": "integer"}, "weight_kg": {"type": "number"}, "note": {"type": "string"},
             "source": {"type": "string", "enum": ["web", "api", "import"]},
             "client_id": {"type": "string", "nullable": True}, "voided": {"type": "boolean"},
@@ -58,13 +60,14 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                        "reason": {"type": "string", "description": "Why a stored count changes."}},
     },
     "DinerCount": {"type": "object", "properties": {
-        "canteen": {"type": "string"}, "date": {"type": "string", "format": "date"}, "meal": {"type": "string"},
-        "count": {"type": "integer"}, "revision": {"type": "integer"}}},
+        "canteen": {"type": "string"}, "date": {"type": "string", "format": "date"},
+        "meal": {"type": "string"}, "count": {"type": "integer"}, "revision": {"type": "integer"}}},
     "MonthRef": {"type": "object", "nullable": True, "properties": {
         "month": {"type": "string"}, "total_kg": {"type": "number"}, "missing_slots": {"type": "integer"}}},
     "LedgerDay": {"type": "object", "properties": {
         "date": {"type": "string", "format": "date"},
-        "total_kg": {"type": "number", "nullable": True, "description": "null when no food waste was weighed"},
+        "total_kg": {"type": "number", "nullable": True,
+                     "description": "null when no food waste was weighed"},
         "plate_kg": {"type": "number", "nullable": True}, "diners": {"type": "integer"},
         "missing_meals": {"type": "array", "items": {"type": "string"}}}},
     "Ledger": {
@@ -109,6 +112,7 @@ def create_waste_entry() -> Any:
     data = json_body()
     result = record_entry(db.session, _settings(), api_user(), data, source="api")
     db.session.commit()
+    # 200 rather than 201 tells a retrying scale that nothing new was stored.
     return jsonify(entry_as_dict(result.entry)), 201 if result.created else 200
 
 
@@ -124,9 +128,12 @@ def get_waste_entries() -> Any:
     end = parse_day(request.args.get("to"), errors, "to")
     if not request.args.get("canteen"):
         errors["canteen"] = _("required")
+    # Only when both dates parsed; a bad one already has its own error.
     if start and end and end < start:
         errors["to"] = _("before 'from'")
     errors.raise_if_any()
+    # parse_day records an error for every date it returns None for, so both are set past raise_if_any.
+    assert start is not None and end is not None
     entries = list_entries(db.session, api_user(), request.args["canteen"], start, end)
     return jsonify({"entries": [entry_as_dict(entry) for entry in entries]})
 
@@ -154,6 +161,8 @@ def _ledger_from_query() -> Any:
         errors["month"] = _("expected YYYY-MM")
         month = None
     errors.raise_if_any()
+    # A None canteen or month has left a field error, and raise_if_any has raised it.
+    assert canteen is not None and month is not None
     return month_ledger(db.session, _settings(), canteen, month)
 
 

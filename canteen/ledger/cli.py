@@ -25,6 +25,7 @@ from canteen.reference.services import canteen_by_code
 @with_appcontext
 def import_ledger(path: Path, lang: str | None) -> None:
     """Import historical ledger rows from .xlsx or .csv: all rows or none."""
+    # The file name only tells the importer the format; its bytes are all it reads.
     result = run_import(lang, lambda settings, actor: import_ledger_file(
         db.session, settings, actor, path.name, path.read_bytes()))
     click.echo(f"imported {result.entries} entries and {result.diner_counts} diner counts"
@@ -50,9 +51,11 @@ def export_ledger(canteen_code: str, month: str, out: Path, lang: str | None) ->
         click.echo("error: month: expected YYYY-MM", err=True)
         sys.exit(1)
     locale = lang or settings.default_locale
+    # No request to take a language from: the headings need one set explicitly.
     with force_locale(locale):
         content = ledger_workbook_bytes(month_ledger(db.session, settings, canteen, first), settings,
                                         english=locale == "en")
+    # Written aside, then renamed: a reader never sees half a workbook under the final name.
     tmp = out.with_name(out.name + ".part")
     tmp.write_bytes(content)
     tmp.replace(out)

@@ -30,11 +30,13 @@ class CountResult:
 
 def parse_count(value: Any, errors: FieldErrors, field: str = "count") -> int | None:
     """A whole number of diners, 0 to MAX_DINERS."""
+    # bool is an int in Python: JSON true must not count as one diner.
     if isinstance(value, bool):
         errors[field] = _("must be a whole number")
         return None
     if isinstance(value, str):
         value = value.strip()
+        # isdigit alone passes digits such as "²" that int() then rejects.
         if not (value.isascii() and value.isdigit()):
             errors[field] = _("must be a whole number")
             return None
@@ -63,6 +65,7 @@ def set_diner_count(session: Session, settings: AppConfig, actor: User, *, cante
     parsed = parse_count(count, errors)
     reason_text = clean_text(reason, "reason", 500, errors)
     errors.raise_if_any(_("the diner count was not saved"))
+    # Each None above has left a field error, and raise_if_any has raised it.
     assert canteen_row and parsed_day and meal_row and parsed is not None
 
     row = session.scalar(select(DinerCount).where(DinerCount.canteen_id == canteen_row.id,
@@ -75,11 +78,13 @@ def set_diner_count(session: Session, settings: AppConfig, actor: User, *, cante
         session.add(row)
         session.flush()
         return CountResult(row, True, True)
+    # The same count sent again (a re-posted form, a retry) adds no revision.
     if row.count == parsed:
         return CountResult(row, False, False)
     if require_reason and not reason_text:
         FieldErrors(reason=_("say why the stored count changes")).raise_if_any(
             _("the diner count was not saved"))
+    # A change without a reason (the API may omit it) still says where it came from.
     row.revisions.append(DinerCountRevision(number=len(row.revisions) + 1, count=parsed, source=source,
                                             reason=reason_text or _("updated through the API"),
                                             created_by=actor))

@@ -22,7 +22,8 @@ RECEIVER_KINDS = ("hauler", "composter")
 WASTE_TYPES = ("food", "grease")
 
 
-def record_disposal(session: Session, settings: AppConfig, actor: User, data: Mapping[str, Any]) -> Disposal:
+def record_disposal(session: Session, settings: AppConfig, actor: User,
+                    data: Mapping[str, Any]) -> Disposal:
     """Store a hand-over with its manifest number and weight."""
     if not has_permission(actor, "ledger.edit"):
         raise Forbidden(_("your role may not change the ledger"))
@@ -38,11 +39,13 @@ def record_disposal(session: Session, settings: AppConfig, actor: User, data: Ma
     if waste_type not in WASTE_TYPES:
         errors["waste_type"] = _("food or grease")
     receiver = clean_text(data.get("receiver"), "receiver", 100, errors, required=True)
+    # A licensed hauler hands over a manifest (联单); the on-site composter has none.
     manifest_no = clean_text(data.get("manifest_no"), "manifest_no", 64, errors,
                              required=kind == "hauler")
     weight_g = parse_weight_g(data.get("weight"), data.get("unit", "kg"), settings, errors)
     note = clean_text(data.get("note"), "note", 500, errors)
     errors.raise_if_any(_("the disposal was not saved"))
+    # Each None above has left a field error, and raise_if_any has raised it.
     assert canteen and day and weight_g
     disposal = Disposal(canteen_id=canteen.id, day=day, receiver_kind=kind, receiver=receiver,
                         manifest_no=manifest_no, waste_type=waste_type, weight_g=weight_g, note=note,
@@ -60,6 +63,7 @@ def void_disposal(session: Session, actor: User, disposal_id: int, reason: Any) 
     if disposal is None:
         raise NotFound(_("no such disposal"))
     canteen = session.get(Canteen, disposal.canteen_id)
+    # Out of scope answers like a missing record, so ids reveal nothing about other canteens.
     if canteen is None or not can_access_canteen(actor, canteen):
         raise NotFound(_("no such disposal"))
     errors = FieldErrors()

@@ -36,6 +36,7 @@ def record_entry(session: Session, settings: AppConfig, actor: User, data: Mappi
                  source: str = "web") -> RecordResult:
     """Validate and store one weighing; a repeated ``client_id`` returns the first entry unchanged."""
     _require_edit(actor)
+    # A programming error, not bad input: every entry point passes its own source.
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}")
     errors = FieldErrors()
@@ -48,17 +49,21 @@ def record_entry(session: Session, settings: AppConfig, actor: User, data: Mappi
     weight_g = parse_weight_g(data.get("weight"), data.get("unit", "kg"), settings, errors)
     dish_name = clean_text(data.get("dish"), "dish", 100, errors)
     note = clean_text(data.get("note"), "note", 500, errors)
+    # An empty client_id means none: NULLs never collide in the (user, client_id) constraint.
     client_id = clean_text(data.get("client_id"), "client_id", 64, errors) or None
     errors.raise_if_any(_("the entry was not saved"))
+    # Each None above has left a field error, and raise_if_any has raised it.
     assert canteen and day and meal and stream and weight_g
 
     if client_id is not None:
         existing = session.scalar(select(WasteEntry).where(WasteEntry.created_by_id == actor.id,
                                                            WasteEntry.client_id == client_id))
         if existing is not None:
+            # A retry is compared with what was first recorded: the entry may have been corrected since.
             original = existing.revisions[0]
             same = (existing.canteen_id, existing.day, existing.meal_id, existing.stream_id,
                     original.weight_g) == (canteen.id, day, meal.id, stream.id, weight_g)
+            # The same id for other values is a client bug; storing it would silently lose one weighing.
             if not same:
                 raise Conflict(_("client_id was already used for a different entry"),
                                {"client_id": _("already used for entry %(id)s", id=existing.id)})
@@ -77,7 +82,9 @@ def record_entry(session: Session, settings: AppConfig, actor: User, data: Mappi
 def get_entry(session: Session, actor: User, entry_id: int) -> WasteEntry:
     """The entry, if it exists and lies within the actor's scope."""
     entry = session.get(WasteEntry, entry_id)
-    if entry is None or not has_permission(actor, "ledger.view") or not can_access_canteen(actor, entry.canteen):
+    # Out of scope answers like a missing entry, so ids reveal nothing about other canteens' ledgers.
+    if (entry is None or not has_permission(actor, "ledger.view")
+            or not can_access_canteen(actor, entry.canteen)):
         raise NotFound(_("no such entry"))
     return entry
 
@@ -95,6 +102,7 @@ def correct_entry(session: Session, settings: AppConfig, actor: User, entry_id: 
         errors["weight"] = _("this entry was voided; enter a new one instead")
     errors.raise_if_any(_("the correction was not saved"))
     assert weight_g is not None
+    # A correction that changes nothing would add a revision that only clutters the history.
     if weight_g == entry.weight_g and note_text == entry.note:
         raise InvalidInput(_("nothing changed"), {"weight": _("the same as the current value")})
     _append_revision(entry, actor, weight_g=weight_g, note=note_text, voided=False, reason=reason_text)
@@ -121,6 +129,7 @@ def _append_revision(entry: WasteEntry, actor: User, *, weight_g: int, note: str
     entry.revisions.append(WasteEntryRevision(
         number=len(entry.revisions) + 1, weight_g=weight_g, dish=entry.dish, note=note, voided=voided,
         reason=reason, created_by=actor))
+    # The row mirrors its newest revision, so totals never need to read the history.
     entry.weight_g, entry.note, entry.voided = weight_g, note, voided
 
 
@@ -131,9 +140,11 @@ def list_entries(session: Session, actor: User, canteen_code: str, start: date, 
     canteen = resolve_canteen(session, canteen_code, actor, errors)
     errors.raise_if_any()
     assert canteen is not None
+    # The limit keeps one API call from loading years of entries at once.
     query = (select(WasteEntry).where(WasteEntry.canteen_id == canteen.id, WasteEntry.day >= start,
                                       WasteEntry.day <= end)
-             .order_by(WasteEntry.day, WasteEntry.meal_id, WasteEntry.stream_id, WasteEntry.id).limit(limit))
+             .order_by(WasteEntry.day, WasteEntry.meal_id, WasteEntry.stream_id, WasteEntry.id)
+             .limit(limit))
     if not include_void:
         query = query.where(WasteEntry.voided.is_(False))
     return list(session.scalars(query))

@@ -29,6 +29,7 @@ def ledger_workbook(ledger: MonthLedger, settings: AppConfig, english: bool = Fa
     sheet.title = ledger.month.strftime("%Y-%m")
 
     columns = [(meal, stream) for meal in ledger.meals for stream in ledger.streams]
+    # The date, a column per meal and stream, the day's total, a diner count per meal, the missing note.
     width = 1 + len(columns) + 1 + len(ledger.meals) + 1
     title = _("Kitchen-waste ledger")
     canteen_name = _name(canteen_cfg, english) if canteen_cfg else ledger.canteen.code
@@ -52,7 +53,8 @@ def ledger_workbook(ledger: MonthLedger, settings: AppConfig, english: bool = Fa
             column += 1
     total_column = column
     sheet.cell(header_top, total_column, _("Food waste total"))
-    sheet.merge_cells(start_row=header_top, start_column=total_column, end_row=header, end_column=total_column)
+    sheet.merge_cells(start_row=header_top, start_column=total_column, end_row=header,
+                      end_column=total_column)
     sheet.cell(header_top, total_column + 1, _("Diner count"))
     sheet.merge_cells(start_row=header_top, start_column=total_column + 1, end_row=header_top,
                       end_column=total_column + len(ledger.meals))
@@ -68,6 +70,7 @@ def ledger_workbook(ledger: MonthLedger, settings: AppConfig, english: bool = Fa
         for offset, key in enumerate(columns):
             grams = day.cells.get(key)
             sheet.cell(row_number, 2 + offset, None if grams is None else grams / 1000)
+        # A day with nothing weighed stays blank: missing is not zero.
         sheet.cell(row_number, total_column, day.food_waste_g / 1000 if day.cells else None)
         for offset, meal in enumerate(ledger.meals):
             sheet.cell(row_number, total_column + 1 + offset, day.diners.get(meal))
@@ -82,13 +85,15 @@ def ledger_workbook(ledger: MonthLedger, settings: AppConfig, english: bool = Fa
         sheet.cell(row_number, 2 + offset, grams / 1000).font = Font(bold=True)
     sheet.cell(row_number, total_column, ledger.total_g / 1000).font = Font(bold=True)
     for offset, meal in enumerate(ledger.meals):
-        sheet.cell(row_number, total_column + 1 + offset, sum(day.diners.get(meal, 0) for day in ledger.days))
+        sheet.cell(row_number, total_column + 1 + offset,
+                   sum(day.diners.get(meal, 0) for day in ledger.days))
     last_table_row = row_number
 
     for row in sheet.iter_rows(min_row=header_top, max_row=last_table_row, max_col=width):
         for cell in row:
             cell.border = _BOX
             if cell.row > header and isinstance(cell.value, float):
+                # At least one decimal, at most three: whole grams of a kilogram.
                 cell.number_format = "0.0##"
     for row in sheet.iter_rows(min_row=header_top, max_row=header, max_col=width):
         for cell in row:
@@ -106,6 +111,7 @@ def ledger_workbook(ledger: MonthLedger, settings: AppConfig, english: bool = Fa
         lines.append(_("Incomplete: %(count)s meal(s) without entries.", count=len(ledger.missing)))
     for offset, text in enumerate(lines):
         sheet.cell(summary_row + offset, 1, text)
+    # The paper ledger is signed by whoever filled it in and whoever checked it.
     sign_row = summary_row + len(lines) + 1
     sheet.cell(sign_row, 1, _("Prepared by (填表人): ____________    Date: ________"))
     sheet.cell(sign_row + 1, 1, _("Reviewed by (复核人): ____________    Date: ________"))
@@ -114,6 +120,7 @@ def ledger_workbook(ledger: MonthLedger, settings: AppConfig, english: bool = Fa
     for index in range(2, width + 1):
         sheet.column_dimensions[get_column_letter(index)].width = 9
     sheet.freeze_panes = sheet.cell(header + 1, 2)
+    # Printed for signing: one page wide, as many pages long as needed, the headings repeated on each.
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0

@@ -105,6 +105,7 @@ def filled_slots(session: Session, canteen_ids: list[int], first: date,
 def first_food_waste_entries(session: Session, canteen_id: int, first: date,
                              last: date) -> list[tuple[date, str, str, datetime]]:
     """(day, meal, source, earliest created_at) of the food-waste entries between two dates."""
+    # mypy sees tuple(row) as tuple[Any, ...]; the four selected columns make it the declared 4-tuple.
     return [tuple(row) for row in session.execute(  # type: ignore[misc]
         select(WasteEntry.day, Meal.code, WasteEntry.source, func.min(WasteEntry.created_at))
         .join(Meal, Meal.id == WasteEntry.meal_id).join(Stream, Stream.id == WasteEntry.stream_id)

@@ -5,7 +5,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Container, Sequence
 
 from flask_babel import gettext as _
 from openpyxl.utils.datetime import from_excel
@@ -25,6 +25,7 @@ from canteen.ledger.models import DinerCount, WasteEntry
 from canteen.reference.models import Canteen, Meal, Stream
 from canteen.reference.validation import check_day_allowed, resolve_canteen, resolve_meal, resolve_stream
 
+# Every row is checked in memory before anything is stored, so the file size must be bounded.
 MAX_ROWS = 50_000
 HEADER_SEARCH_ROWS = 10  # a title or notes may sit above the header row
 HEADERS = {
@@ -68,6 +69,7 @@ def _file_problem(message: str, field: str = "file") -> ImportFailed:
 
 
 def _header_key(value: Any) -> str:
+    # A stray byte-order mark, capitals or doubled spaces must not hide a known header.
     return " ".join(cell_text(value).replace("\ufeff", "").lower().split())
 
 
@@ -89,11 +91,14 @@ def _find_header(rows: list[SheetRow]) -> tuple[int, dict[str, int]]:
                 if field in columns:
                     twice.append(field)
                 columns.setdefault(field, position)
+        # The first row naming all three is the header; rows above it are titles or notes.
         if not {"canteen", "date", "meal"} <= columns.keys():
             continue
+        # A column given twice would leave open which of its values counts.
         if twice:
-            raise ImportFailed([Problem(row.number, "header", _("the column %(name)s appears more than once",
-                                                                 name=_header_label(field)))
+            raise ImportFailed([Problem(row.number, "header",
+                                        _("the column %(name)s appears more than once",
+                                          name=_header_label(field)))
                                 for field in twice])
         missing = [field for field in ("stream", "weight") if field not in columns]
         # A weighing needs both columns; a file of diner counts alone needs neither.
@@ -101,6 +106,7 @@ def _find_header(rows: list[SheetRow]) -> tuple[int, dict[str, int]]:
             raise _file_problem(_("missing column(s): %(names)s (a file of diner counts needs diners (就餐人数))",
                                   names=", ".join(_header_label(field) for field in missing)), "header")
         return index, columns
+    # No header found: report what the first row lacks, since that is most likely the intended header.
     found = {_HEADER_FIELDS.get(_header_key(value)) for value in rows[0].values}
     missing = [field for field in ("canteen", "date", "meal") if field not in found]
     raise _file_problem(_("missing column(s): %(names)s; the header row needs canteen, date and meal",
@@ -109,6 +115,7 @@ def _find_header(rows: list[SheetRow]) -> tuple[int, dict[str, int]]:
 
 def parse_import_day(value: Any, errors: FieldErrors, field: str = "date") -> date | None:
     """A date from an Excel date cell or serial number, or text like 2021-07-01, 2021/7/1, 2021年7月1日."""
+    # datetime first: it is a subclass of date, and its time of day must be dropped.
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -122,6 +129,7 @@ def parse_import_day(value: Any, errors: FieldErrors, field: str = "date") -> da
             try:
                 return date(*(int(part) for part in match.groups()))
             except ValueError:
+                # Well-formed but impossible (2021-02-30): reported like any other bad date.
                 pass
     errors[field] = _("expected a date such as 2021-07-01 or 2021/7/1")
     return None
@@ -142,6 +150,7 @@ def _code_of(value: Any, items: Sequence[Any]) -> str:
     for item in items:
         if text.lower() == item.code or text == item.name_zh or text.lower() == item.name_en.lower():
             return item.code
+    # Unmatched text is passed on as it is, so the resolver reports it as unknown.
     return text
 
 
@@ -160,6 +169,7 @@ class _RowChecker:
             try:
                 value = resolve(found)
             except Forbidden as error:
+                # A canteen out of scope is one more row problem; the file's other problems are still listed.
                 value, found = None, FieldErrors(error.fields or {key[0]: error.message})
             self._cache[key] = (value, dict(found))
         value, found_errors = self._cache[key]
@@ -205,6 +215,7 @@ class _RowChecker:
                                            lambda found: resolve_stream(self.session, stream_code, found))
         unit = _code_of(values.get("unit"), self.settings.units) or "kg"
         weight = values.get("weight")
+        # Parsed here only to list its problem; record_entry parses the raw value again when storing.
         parse_weight_g(weight, unit, self.settings, errors)
         dish = clean_text(cell_text(values.get("dish")), "dish", 100, errors)
         note = clean_text(cell_text(values.get("note")), "note", 500, errors)
@@ -227,6 +238,7 @@ class _RowChecker:
             return None
         stored = self._counts_of(canteen).get((day, meal.id))
         earlier = self._file_counts.get((canteen.id, day, meal.id))
+        # A stored count changes only with a reason, which a file row cannot give.
         if stored is not None and stored != count:
             errors["diners"] = _("this meal already has %(stored)s diners in the ledger; correct it on the "
                                  "ledger page with a reason", stored=stored)
@@ -235,11 +247,13 @@ class _RowChecker:
             errors["diners"] = _("row %(row)s gives %(count)s diners for the same meal",
                                  row=earlier[1], count=earlier[0])
             return None
+        # An equal count, stored or earlier in the file, is skipped rather than stored twice.
         self._file_counts.setdefault((canteen.id, day, meal.id), (count, number))
         return _CountRow(number, canteen, day, meal, count,
                          already_there=stored is not None or earlier is not None)
 
     def _counts_of(self, canteen: Canteen) -> dict[tuple[date, int], int]:
+        # One query per canteen, not one per row.
         if canteen.id not in self._stored_counts:
             rows = self.session.execute(select(DinerCount.day, DinerCount.meal_id, DinerCount.count)
                                         .where(DinerCount.canteen_id == canteen.id))
@@ -252,6 +266,7 @@ def _check_rows(checker: _RowChecker, rows: list[SheetRow], columns: dict[str, i
     plan: list[_EntryRow | _CountRow] = []
     problems: list[Problem] = []
     for row in rows:
+        # Spreadsheets may cut trailing empty cells off a row.
         values = {field: row.values[index] if index < len(row.values) else None
                   for field, index in columns.items()}
         errors = FieldErrors()
@@ -269,7 +284,7 @@ def _check_rows(checker: _RowChecker, rows: list[SheetRow], columns: dict[str, i
 
 
 def _store(session: Session, settings: AppConfig, actor: User, plan: list[_EntryRow | _CountRow],
-           imported: set[str]) -> tuple[ImportResult, list[Problem]]:
+           imported: Container[str | None]) -> tuple[ImportResult, list[Problem]]:
     entries = counts = skipped = 0
     problems: list[Problem] = []
     for item in plan:
@@ -288,6 +303,7 @@ def _store(session: Session, settings: AppConfig, actor: User, plan: list[_Entry
                                 meal=item.meal.code, count=item.count, source="import")
                 counts += 1
         except ServiceError as error:
+            # A row that passed the checks can still fail as it is stored; it is reported like the others.
             problems.extend(problems_of(item.row, error.fields) or [Problem(item.row, "", error.message)])
     return ImportResult(entries, counts, skipped), problems
 
@@ -301,9 +317,11 @@ def import_ledger_file(session: Session, settings: AppConfig, actor: User, filen
     if not has_permission(actor, "ledger.import"):
         raise Forbidden(_("your role may not import ledgers"))
     limit_mb = settings.ledger.max_upload_mb
+    # Refused before parsing: an oversized file is not worth opening.
     if len(content) > limit_mb * 1024 * 1024:
         raise _file_problem(_("the file is larger than %(mb)s MB", mb=f"{limit_mb:g}"))
     try:
+        # Enough rows to find the header and still notice a file with more than MAX_ROWS rows.
         rows = read_rows(filename, content, MAX_ROWS + HEADER_SEARCH_ROWS + 1)
     except UnreadableFile as error:
         raise _file_problem(error.message) from None
@@ -319,6 +337,7 @@ def import_ledger_file(session: Session, settings: AppConfig, actor: User, filen
     plan, problems = _check_rows(_RowChecker(session, settings, actor), data_rows, columns, prefix)
     if problems:
         raise ImportFailed(capped(problems))
+    # The rows of this file stored by earlier imports, read in one query.
     imported = set(session.scalars(select(WasteEntry.client_id)
                                    .where(WasteEntry.client_id.startswith(prefix))))
     result, problems = _store(session, settings, actor, plan, imported)

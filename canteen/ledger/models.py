@@ -19,8 +19,12 @@ class WasteEntry(Base):
 
     __tablename__ = "waste_entry"
     __table_args__ = (
+        # Every ledger view reads one canteen's days.
         Index("ix_waste_entry_canteen_day", "canteen_id", "day"),
+        # Per user, so a scale retrying after a timeout cannot store a weighing twice, while two users'
+        # devices may still pick the same ids.
         UniqueConstraint("created_by_id", "client_id"),
+        # Nothing weighed is no entry (the slot shows as missing), never an entry of zero.
         CheckConstraint("weight_g > 0", name="weight_positive"),
         CheckConstraint("source IN ('web', 'api', 'import')", name="source_known"),
     )
@@ -31,8 +35,10 @@ class WasteEntry(Base):
     meal_id: Mapped[int] = mapped_column(ForeignKey("meal.id"))
     stream_id: Mapped[int] = mapped_column(ForeignKey("stream.id"))
     dish_id: Mapped[int | None] = mapped_column(ForeignKey("dish.id"), default=None)
+    # Whole grams: kg, 斤 and tonnes convert exactly, and sums never drift.
     weight_g: Mapped[int] = mapped_column(Integer)
     note: Mapped[str] = mapped_column(String(500), default="")
+    # A void keeps the row and its history; only the totals leave it out.
     voided: Mapped[bool] = mapped_column(Boolean, default=False)
     source: Mapped[str] = mapped_column(String(8))
     client_id: Mapped[str | None] = mapped_column(String(64), default=None)
@@ -44,6 +50,7 @@ class WasteEntry(Base):
     stream: Mapped[Stream] = relationship()
     dish: Mapped[Dish | None] = relationship()
     created_by: Mapped[User] = relationship()
+    # In order, so revisions[0] is what was first recorded and the last one is the current value.
     revisions: Mapped[list["WasteEntryRevision"]] = relationship(
         back_populates="entry", order_by="WasteEntryRevision.number")
 
@@ -75,6 +82,7 @@ class DinerCount(Base):
 
     __tablename__ = "diner_count"
     __table_args__ = (
+        # One count per meal: a new value becomes a revision of it, never a second row.
         UniqueConstraint("canteen_id", "day", "meal_id"),
         CheckConstraint("count >= 0", name="count_not_negative"),
     )
@@ -127,10 +135,12 @@ class Disposal(Base):
     day: Mapped[date] = mapped_column(Date)
     receiver_kind: Mapped[str] = mapped_column(String(16))
     receiver: Mapped[str] = mapped_column(String(100))
+    # Empty for the on-site composter, which issues no manifest.
     manifest_no: Mapped[str] = mapped_column(String(64), default="")
     waste_type: Mapped[str] = mapped_column(String(8), default="food")
     weight_g: Mapped[int] = mapped_column(Integer)
     note: Mapped[str] = mapped_column(String(500), default="")
+    # Voided with who, when and why, never deleted: the hand-over record must stay traceable.
     voided: Mapped[bool] = mapped_column(Boolean, default=False)
     void_reason: Mapped[str | None] = mapped_column(String(500), default=None)
     voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), default=None)

@@ -47,12 +47,14 @@ def _canteen_from_args() -> Canteen:
             abort(404)
         return canteens[0]
     canteen = canteen_by_code(db.session, code)
+    # Out of scope is a 404 like an unknown code, so a URL reveals nothing about other canteens.
     if canteen is None or not can_access_canteen(current_user, canteen):
         abort(404)
     return canteen
 
 
 def _day_from_args() -> date:
+    # Links and bookmarks without a (valid) day open today's page rather than an error.
     try:
         return date.fromisoformat(request.values.get("day", ""))
     except ValueError:
@@ -110,11 +112,12 @@ class Cell:
         return len(self.entries) <= 1 and not any(entry.dish_id for entry in self.entries)
 
 
-def _build_grid(canteen: Canteen, day: date, unit_grams: int) -> tuple[list[Any], dict[tuple[str, str], Cell],
-                                                                        dict[str, DinerCount]]:
+def _build_grid(canteen: Canteen, day: date,
+                unit_grams: int) -> tuple[list[Any], dict[tuple[str, str], Cell], dict[str, DinerCount]]:
     settings = _settings()
     config = settings.canteen(canteen.code)
     meals = settings.meals_of(config) if config else settings.meals
+    # Voided entries are history, not values: the grid shows only what counts.
     entries = db.session.scalars(select(WasteEntry).where(
         WasteEntry.canteen_id == canteen.id, WasteEntry.day == day, WasteEntry.voided.is_(False))
         .order_by(WasteEntry.id)).all()
@@ -128,11 +131,14 @@ def _build_grid(canteen: Canteen, day: date, unit_grams: int) -> tuple[list[Any]
             key = (meal.code, stream.code)
             past = history.get(key, [])
             cell = Cell(meal.code, stream.code, yesterday_g=yesterday.get(key), week_ago_g=week_ago.get(key))
+            # Fewer than three past values give no range worth warning about; the factor widens the range
+            # both ways so that normal swings pass.
             if len(past) >= 3:
                 cell.low_g, cell.high_g = int(min(past) / factor), int(max(past) * factor)
             cells[key] = cell
     for entry in entries:
         key = (entry.meal.code, entry.stream.code)
+        # A meal the canteen no longer serves has no cell; its entries stay on the cell pages.
         if key in cells:
             cells[key].entries.append(entry)
     for cell in cells.values():
@@ -144,6 +150,7 @@ def _build_grid(canteen: Canteen, day: date, unit_grams: int) -> tuple[list[Any]
 
 
 def _format_amount(grams: int, unit_grams: int) -> str:
+    # Up to three decimals (whole grams when in kg), without trailing zeros, as a manager would type it.
     value = grams / unit_grams
     return f"{value:.3f}".rstrip("0").rstrip(".")
 
@@ -152,8 +159,9 @@ WeightPlan = list[tuple[str, Cell, int | None]]
 DinerPlan = list[tuple[str, int, bool]]
 
 
-def _plan_weights(cells: dict[tuple[str, str], Cell], settings: Any, unit: Any) -> tuple[WeightPlan, int, bool]:
-    """What the posted weights change (record, correct or void per cell), the number of bad fields, any outlier."""
+def _plan_weights(cells: dict[tuple[str, str], Cell], settings: Any,
+                  unit: Any) -> tuple[WeightPlan, int, bool]:
+    """What the posted weights change (record, correct or void per cell), the bad-field count, any outlier."""
     plan: WeightPlan = []
     errors, outliers = 0, False
     for cell in cells.values():
@@ -174,10 +182,11 @@ def _plan_weights(cells: dict[tuple[str, str], Cell], settings: Any, unit: Any) 
             cell.error = next(iter(field_errors.values()))
             errors += 1
             continue
+        # The form posts every cell again; an unchanged value is no change.
         if current is not None and grams == current.weight_g:
             continue
         # Far from the last weeks' range is usually a typo (kg typed as g); ask once rather than refuse.
-        if cell.high_g is not None and not (cell.low_g <= grams <= cell.high_g):
+        if cell.low_g is not None and cell.high_g is not None and not (cell.low_g <= grams <= cell.high_g):
             cell.warning = _("far outside the last %(weeks)s weeks (%(low)s-%(high)s %(unit)s)",
                              weeks=settings.ledger.outlier_weeks,
                              low=_format_amount(cell.low_g or 0, unit.grams),
@@ -218,6 +227,7 @@ def _apply_daily_plan(settings: Any, canteen: Any, day: date, plan: WeightPlan, 
                       reason: str) -> None:
     """Store every planned change through the ledger services; the caller commits once (all or nothing)."""
     for kind, cell, grams in plan:
+        # The plan holds grams already converted from the page's unit, so they go on as "g".
         if kind == "record":
             record_entry(db.session, settings, current_user, {
                 "canteen": canteen.code, "date": day, "meal": cell.meal, "stream": cell.stream,
@@ -262,14 +272,16 @@ def daily_page() -> Any:
         if errors or (outliers and not confirmed):
             status = 422
             if outliers and not errors:
-                flash(_("Some values are far outside the usual range. Check them, then confirm and save again."),
-                      "warning")
+                flash(_("Some values are far outside the usual range. Check them, then confirm and save "
+                        "again."), "warning")
             else:
                 flash(_("Nothing was saved. Correct the marked fields: %(fields)s",
-                        fields=", ".join(_bad_field_names(meals, cells, diner_errors, reason_error))), "error")
+                        fields=", ".join(_bad_field_names(meals, cells, diner_errors, reason_error))),
+                      "error")
         elif not plan and not diner_plan:
             flash(_("Nothing changed."), "info")
-            return redirect(url_for(".daily_page", canteen=canteen.code, day=day.isoformat(), unit=unit.code))
+            return redirect(url_for(".daily_page", canteen=canteen.code, day=day.isoformat(),
+                                    unit=unit.code))
         else:
             try:
                 _apply_daily_plan(settings, canteen, day, plan, diner_plan, reason)
@@ -280,6 +292,7 @@ def daily_page() -> Any:
                 status = 422
             else:
                 flash(_("Saved %(count)s change(s).", count=len(plan) + len(diner_plan)), "success")
+                # Redirect after a save, so reloading the page cannot post the same changes again.
                 return redirect(url_for(".daily_page", canteen=canteen.code, day=day.isoformat(),
                                         unit=unit.code))
     return render_template(
@@ -317,16 +330,20 @@ def month_page() -> Any:
     canteen = _canteen_from_args()
     month = _month_from_args()
     ledger = month_ledger(db.session, _settings(), canteen, month)
+    # A comparison with a month that has gaps says so, or its drop would look like a real one.
     previous_incomplete = ledger.previous.missing_slots > 0 or not ledger.complete
+    # A previous month without any entry gives no change at all, rather than a rise of 100 %.
     mom_text = change_sentence("mom", ledger.mom_change_g if ledger.previous.has_entries else None,
                                ledger.mom_change_pct, previous_incomplete)
     yoy_text = change_sentence("yoy", ledger.yoy_change_g, ledger.yoy_change_pct,
-                               bool(ledger.last_year and ledger.last_year.missing_slots) or not ledger.complete)
+                               bool(ledger.last_year and ledger.last_year.missing_slots)
+                               or not ledger.complete)
     settings = _settings()
     return render_template(
         "ledger/month.html", ledger=ledger, canteen=canteen, canteens=user_canteens(), month=month,
         meals={meal.code: meal for meal in settings.meals}, streams={s.code: s for s in settings.streams},
-        mom_text=mom_text, yoy_text=yoy_text, prev_month=add_months(month, -1), next_month=add_months(month, 1),
+        mom_text=mom_text, yoy_text=yoy_text, prev_month=add_months(month, -1),
+        next_month=add_months(month, 1),
         season=settings.season_of(month.month), can_edit=_can_edit(), plate_per_diner=_plate_per_diner,
         meal_has_weights=lambda row, meal: any(key[0] == meal for key in row.cells),
         month_column_g=lambda key: sum(row.cells.get(key, 0) for row in ledger.days),
@@ -336,6 +353,7 @@ def month_page() -> Any:
 def _plate_per_diner(row: Any) -> float | None:
     """Plate grams per diner for one day, counting only meals that have both a plate weight and a count."""
     plate = diners = 0
+    # A meal with a weight but no count (or the reverse) would skew the ratio, so it is left out.
     for (meal, stream), grams in row.cells.items():
         if stream == "plate" and row.diners.get(meal):
             plate += grams
@@ -351,7 +369,8 @@ def month_xlsx() -> Any:
     month = _month_from_args()
     ledger = month_ledger(db.session, _settings(), canteen, month)
     content = ledger_workbook_bytes(ledger, _settings(), english=_english())
-    return send_file(BytesIO(content), as_attachment=True, download_name=f"ledger-{canteen.code}-{month:%Y-%m}.xlsx",
+    return send_file(BytesIO(content), as_attachment=True,
+                     download_name=f"ledger-{canteen.code}-{month:%Y-%m}.xlsx",
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
@@ -365,12 +384,13 @@ def cell_page() -> Any:
     stream = db.session.scalar(select(Stream).where(Stream.code == request.args.get("stream", "")))
     if meal is None or stream is None:
         abort(404)
+    # Voided entries too: this page is where a cell's full history is read.
     entries = db.session.scalars(select(WasteEntry).where(
         WasteEntry.canteen_id == canteen.id, WasteEntry.day == day, WasteEntry.meal_id == meal.id,
         WasteEntry.stream_id == stream.id).order_by(WasteEntry.id)).all()
     settings = _settings()
-    return render_template("ledger/cell.html", canteen=canteen, day=day, meal=meal, stream=stream, entries=entries,
-                           meal_cfg={m.code: m for m in settings.meals}[meal.code],
+    return render_template("ledger/cell.html", canteen=canteen, day=day, meal=meal, stream=stream,
+                           entries=entries, meal_cfg={m.code: m for m in settings.meals}[meal.code],
                            stream_cfg={s.code: s for s in settings.streams}[stream.code],
                            units=settings.units, can_edit=_can_edit())
 
@@ -426,7 +446,8 @@ def diner_history_page() -> Any:
     canteen = _canteen_from_args()
     day = _day_from_args()
     row = db.session.scalar(select(DinerCount).join(Meal, Meal.id == DinerCount.meal_id).where(
-        DinerCount.canteen_id == canteen.id, DinerCount.day == day, Meal.code == request.args.get("meal", "")))
+        DinerCount.canteen_id == canteen.id, DinerCount.day == day,
+        Meal.code == request.args.get("meal", "")))
     if row is None:
         abort(404)
     return render_template("ledger/diners.html", canteen=canteen, day=day, row=row,
@@ -443,23 +464,28 @@ def disposals_page() -> Any:
     form_errors: dict[str, str] = {}
     status = 200
     if request.method == "POST":
+        # Every ledger reader may open this page; only editors may post to it.
         if not _can_edit():
             abort(403)
         try:
             if request.form.get("action") == "void":
                 disposal_id = request.form.get("id", "")
+                # A tampered id is a 404, not a 500 from int().
                 if not disposal_id.isdigit():
                     abort(404)
                 void_disposal(db.session, current_user, int(disposal_id), request.form.get("reason"))
             else:
                 data = {key: request.form.get(key) for key in (
-                    "date", "receiver_kind", "receiver", "manifest_no", "waste_type", "weight", "unit", "note")}
+                    "date", "receiver_kind", "receiver", "manifest_no", "waste_type", "weight", "unit",
+                    "note")}
+                # The canteen is the page's (already scope-checked), never a posted field.
                 data["canteen"] = canteen.code
                 record_disposal(db.session, settings, current_user, data)
             db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for(".disposals_page", canteen=canteen.code, month=f"{month:%Y-%m}"))
         except NotFound:
+            # An unknown or out-of-scope disposal is a missing page, not a form error.
             db.session.rollback()
             abort(404)
         except ServiceError as error:
@@ -492,13 +518,16 @@ def import_page() -> Any:
             status = 422
         else:
             try:
-                result = import_ledger_file(db.session, _settings(), current_user, upload.filename, upload.read())
+                # Reading it whole is safe: MAX_CONTENT_LENGTH has already bounded the request.
+                result = import_ledger_file(db.session, _settings(), current_user, upload.filename,
+                                            upload.read())
                 db.session.commit()
-                flash(_("Imported %(entries)s entries and %(counts)s diner counts (%(skipped)s rows were already "
-                        "imported).", entries=result.entries, counts=result.diner_counts, skipped=result.skipped),
-                      "success")
+                flash(_("Imported %(entries)s entries and %(counts)s diner counts (%(skipped)s rows were "
+                        "already imported).", entries=result.entries, counts=result.diner_counts,
+                        skipped=result.skipped), "success")
                 return redirect(url_for(".import_page"))
             except ImportFailed as failed:
+                # All rows or none: whatever was stored before a row failed is dropped.
                 db.session.rollback()
                 problems = failed.problems
                 flash(_("Nothing was imported: %(count)s problem(s) found.", count=len(problems)), "error")

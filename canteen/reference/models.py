@@ -29,6 +29,7 @@ class Meal(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
+    # The order in config.yaml, so pages list breakfast before lunch rather than by id or name.
     position: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -49,4 +50,5 @@ class Dish(Base):
     __tablename__ = "dish"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # One row per name, so the 'by dish' views add up every entry that names the same dish.
     name: Mapped[str] = mapped_column(String(100), unique=True)

@@ -11,5 +11,6 @@ from canteen.reference.models import Canteen
 
 def user_canteens() -> list[Canteen]:
     """Active canteens within the current user's scope."""
-    canteens = list(db.session.scalars(select(Canteen).where(Canteen.active.is_(True)).order_by(Canteen.id)))
+    canteens = list(db.session.scalars(
+        select(Canteen).where(Canteen.active.is_(True)).order_by(Canteen.id)))
     return visible_canteens(current_user, canteens)

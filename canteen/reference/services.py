@@ -15,6 +15,7 @@ def sync_reference_data(session: Session, settings: AppConfig) -> None:
         row = canteens.pop(item.code, None) or Canteen(code=item.code)
         row.name_zh, row.name_en, row.opened_on, row.active = item.name_zh, item.name_en, item.opened_on, True
         session.add(row)
+    # Canteens left out of the config are deactivated, never deleted: their ledger rows still point at them.
     for row in canteens.values():
         row.active = False
     meals = {row.code: row for row in session.scalars(select(Meal))}
@@ -32,6 +33,7 @@ def sync_reference_data(session: Session, settings: AppConfig) -> None:
 
 def canteen_by_code(session: Session, code: str) -> Canteen | None:
     """The active canteen with this code."""
+    # An inactive canteen cannot be named for new entries; its history stays readable elsewhere.
     return session.scalar(select(Canteen).where(Canteen.code == code, Canteen.active.is_(True)))
 
 
@@ -47,10 +49,12 @@ def stream_by_code(session: Session, code: str) -> Stream | None:
 
 def dish_by_name(session: Session, name: str, create: bool = True) -> Dish | None:
     """The dish with this name, created on first use."""
+    # Whitespace collapsed, so "红烧  肉" and "红烧 肉" do not become two dishes in the 'by dish' views.
     name = " ".join(name.split())
     dish = session.scalar(select(Dish).where(Dish.name == name))
     if dish is None and create:
         dish = Dish(name=name)
         session.add(dish)
+        # Flushed so the entry that names the dish can take its id.
         session.flush()
     return dish

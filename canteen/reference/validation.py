@@ -18,6 +18,7 @@ from canteen.reference.services import canteen_by_code, meal_by_code, stream_by_
 def check_day_allowed(day: date, canteen: Canteen, settings: AppConfig, errors: FieldErrors,
                       field: str = "date") -> None:
     """Reject future dates and dates before the canteen opened."""
+    # "Future" by the canteens' own calendar, not the server's (which may run on UTC).
     if day > local_today(settings.zone):
         errors[field] = _("the date is in the future")
     elif day < canteen.opened_on:
@@ -30,6 +31,7 @@ def resolve_canteen(session: Session, code: Any, actor: ScopedUser, errors: Fiel
     if canteen is None:
         errors["canteen"] = _("unknown canteen")
         return None
+    # Out of scope is a 403 (the API's answer for role and scope), not a field error like a typo.
     if not can_access_canteen(actor, canteen):
         raise Forbidden(_("this canteen is outside your scope"), {"canteen": _("outside your scope")})
     return canteen
@@ -42,6 +44,7 @@ def resolve_meal(session: Session, code: Any, canteen: Canteen | None, settings:
     if meal is None:
         errors["meal"] = _("unknown meal")
         return None
+    # Without a valid canteen there is nothing to check against; its own error is already recorded.
     if canteen is not None:
         served = settings.canteen(canteen.code)
         if served is not None and meal.code not in {m.code for m in settings.meals_of(served)}:

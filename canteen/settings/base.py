@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+# Codes end up in URLs, query strings and file names (ledger-<canteen>-<month>.xlsx): short lowercase ASCII.
 CODE_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
 
 

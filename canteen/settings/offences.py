@@ -16,11 +16,18 @@ WindowKind = Literal["rolling_12_months", "calendar_year"]
 BoardField = Literal["name", "name_masked", "department", "canteen", "date", "snapshot", "count"]
 
 
+def _default_board_fields() -> list[BoardField]:
+    return ["name", "department", "date", "snapshot"]
+
+
+def _default_steps() -> list[StepKind]:
+    return ["warning", "exposure", "referral"]
+
+
 class BoardSettings(Strict):
     """What the public exposure board shows and how often the screen reloads."""
 
-    fields: list[BoardField] = Field(default_factory=lambda: ["name", "department", "date", "snapshot"],
-                                     min_length=1)
+    fields: list[BoardField] = Field(default_factory=_default_board_fields, min_length=1)
     refresh_seconds: int = Field(default=60, ge=10, le=3600)
     locale: str = Field(default="zh_Hans_CN", pattern=r"^(zh_Hans_CN|en)$")
 
@@ -29,6 +36,7 @@ class BoardSettings(Strict):
     def _one_name_at_most(cls, value: list[str]) -> list[str]:
         if len(set(value)) != len(value):
             raise ValueError("a field is listed twice")
+        # The full name beside the masked one would undo the masking on a public screen.
         if "name" in value and "name_masked" in value:
             raise ValueError("show either name or name_masked, not both")
         return value
@@ -37,6 +45,7 @@ class BoardSettings(Strict):
 class RetentionSettings(Strict):
     """How long evidence is kept."""
 
+    # Footage of events a reviewer dismissed shows people who did nothing wrong: keep it briefly (PIPL).
     dismissed_media_days: int = Field(default=30, ge=0, le=3650)
 
 
@@ -51,7 +60,8 @@ class ReferralSettings(Strict):
 class OffenceSettings(Strict):
     """The offender ladder: steps, counting window, exposure length, approvers, camera alerts, retention."""
 
-    steps: list[StepKind] = Field(default_factory=lambda: ["warning", "exposure", "referral"], min_length=1)
+    # The source's ladder: 1st offence a verbal warning, 2nd public exposure, 3rd a referral (纪检部门).
+    steps: list[StepKind] = Field(default_factory=_default_steps, min_length=1)
     window: WindowKind = "rolling_12_months"
     exposure_days: int = Field(default=7, ge=1, le=365)
     approver_roles: list[str] = Field(default_factory=lambda: ["admin", "reviewer", "discipline"],
