@@ -16,11 +16,18 @@ WindowKind = Literal["rolling_12_months", "calendar_year"]
 BoardField = Literal["name", "name_masked", "department", "canteen", "date", "snapshot", "count"]
 
 
+def _default_board_fields() -> list[BoardField]:
+    return ["name", "department", "date", "snapshot"]
+
+
+def _default_steps() -> list[StepKind]:
+    return ["warning", "exposure", "referral"]
+
+
 class BoardSettings(Strict):
     """What the public exposure board shows and how often the screen reloads."""
 
-    fields: list[BoardField] = Field(default_factory=lambda: ["name", "department", "date", "snapshot"],
-                                     min_length=1)
+    fields: list[BoardField] = Field(default_factory=_default_board_fields, min_length=1)
     refresh_seconds: int = Field(default=60, ge=10, le=3600)
     locale: str = Field(default="zh_Hans_CN", pattern=r"^(zh_Hans_CN|en)$")
 
@@ -29,6 +36,7 @@ class BoardSettings(Strict):
     def _one_name_at_most(cls, value: list[str]) -> list[str]:
         if len(set(value)) != len(value):
             raise ValueError("a field is listed twice")
+        # The full name next to its masked form would defeat the mask.
         if "name" in value and "name_masked" in value:
             raise ValueError("show either name or name_masked, not both")
         return value
@@ -37,6 +45,7 @@ class BoardSettings(Strict):
 class RetentionSettings(Strict):
     """How long evidence is kept."""
 
+    # A dismissed event shows someone who did nothing wrong: privacy law wants its images kept only briefly.
     dismissed_media_days: int = Field(default=30, ge=0, le=3650)
 
 
@@ -51,9 +60,10 @@ class ReferralSettings(Strict):
 class OffenceSettings(Strict):
     """The offender ladder: steps, counting window, exposure length, approvers, camera alerts, retention."""
 
-    steps: list[StepKind] = Field(default_factory=lambda: ["warning", "exposure", "referral"], min_length=1)
+    steps: list[StepKind] = Field(default_factory=_default_steps, min_length=1)
     window: WindowKind = "rolling_12_months"
     exposure_days: int = Field(default=7, ge=1, le=365)
+    # Any step beyond a warning needs a second person's approval; these roles may give it.
     approver_roles: list[str] = Field(default_factory=lambda: ["admin", "reviewer", "discipline"],
                                       min_length=1)
     camera_silence_alert_minutes: int = Field(default=30, ge=1, le=10080)
@@ -64,6 +74,7 @@ class OffenceSettings(Strict):
     @field_validator("steps")
     @classmethod
     def _steps_never_go_down(cls, value: list[str]) -> list[str]:
+        # A milder step after a harsher one would let a repeat offender off more lightly than a first one.
         severity = [STEP_KINDS.index(step) for step in value]
         if severity != sorted(severity):
             raise ValueError("steps must not become milder (warning, then exposure, then referral)")
