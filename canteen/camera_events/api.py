@@ -22,15 +22,19 @@ MAX_UPLOAD_BYTES = 40 << 20
 
 SCHEMAS["CameraEvent"] = {"type": "object", "properties": {
     "id": {"type": "string", "format": "uuid"}, "camera": {"type": "string"}, "canteen": {"type": "string"},
-    "started_at": {"type": "string", "format": "date-time"}, "ended_at": {"type": "string", "format": "date-time"},
+    "started_at": {"type": "string", "format": "date-time"},
+    "ended_at": {"type": "string", "format": "date-time"},
     "start_s": {"type": "number"}, "end_s": {"type": "number"}, "peak_activity": {"type": "number"},
     "activity_integral": {"type": "number"}, "scene_changed": {"type": "boolean"},
-    "changed_fraction": {"type": "number"}, "confidence": {"type": "number"}, "end_reason": {"type": "string"},
+    "changed_fraction": {"type": "number"}, "confidence": {"type": "number"},
+    "end_reason": {"type": "string"},
     "status": {"type": "string"}, "media": {"type": "array", "items": {"type": "string"}},
     "received_at": {"type": "string", "format": "date-time"}}}
 SCHEMAS["CameraHeartbeat"] = {"type": "object", "required": ["camera", "state"], "properties": {
-    "camera": {"type": "string"}, "state": {"type": "string", "enum": ["ok", "connecting", "stalled", "error", "stopped"]},
-    "last_frame_at": {"type": "string", "format": "date-time", "nullable": True}, "detail": {"type": "string"}}}
+    "camera": {"type": "string"},
+    "state": {"type": "string", "enum": ["ok", "connecting", "stalled", "error", "stopped"]},
+    "last_frame_at": {"type": "string", "format": "date-time", "nullable": True},
+    "detail": {"type": "string"}}}
 
 _MULTIPART = {"type": "object", "required": ["event", "snapshot", "snapshot_public"], "properties": {
     "event": {"type": "string", "description": "the event as JSON (id is a UUID: a repeat answers 200)"},
@@ -45,8 +49,11 @@ def upload_camera_event() -> Any:
     # Refuse by the declared length before parsing, so no partial temporary file is left behind.
     if request.content_length is not None and request.content_length > MAX_UPLOAD_BYTES:
         raise RequestEntityTooLarge()
+    # Enforced while reading too, for a chunked upload that declares no length.
     request.max_content_length = MAX_UPLOAD_BYTES
     files = {}
+    # Read and closed at once: Werkzeug spools large parts to temporary files that must not outlive the
+    # request.
     for name, storage in request.files.items():
         try:
             files[name] = storage.read()
@@ -59,6 +66,7 @@ def upload_camera_event() -> Any:
         db.session.commit()
     except Exception:
         db.session.rollback()
+        # The files were moved into place before the commit; without the row nothing refers to them.
         if result.created:
             remove_media(root, result.event.media_dir)
         raise

@@ -25,12 +25,15 @@ class CameraEvent(Base):
 
     __tablename__ = "camera_event"
     __table_args__ = (
+        # The review queue filters by status, then by canteen or day, newest first.
         Index("ix_camera_event_status_started", "status", "started_at"),
         Index("ix_camera_event_canteen_started", "canteen_id", "started_at"),
-        CheckConstraint("status IN ('pending', 'confirmed', 'dismissed', 'unidentified')", name="status_known"),
+        CheckConstraint("status IN ('pending', 'confirmed', 'dismissed', 'unidentified')",
+                        name="status_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Chosen by the worker, so a retried upload is recognised as the same event.
     uuid: Mapped[str] = mapped_column(String(36), unique=True)
     camera: Mapped[str] = mapped_column(String(64))
     canteen_id: Mapped[int] = mapped_column(ForeignKey("canteen.id"))
@@ -46,6 +49,7 @@ class CameraEvent(Base):
     end_reason: Mapped[str] = mapped_column(String(32))
     detector_version: Mapped[str] = mapped_column(String(32), default="")
     status: Mapped[str] = mapped_column(String(16), default="pending")
+    # Relative to the media root, so the instance folder can move.
     media_dir: Mapped[str] = mapped_column(String(200))
     media_kinds: Mapped[str] = mapped_column(String(200), default="")
     media_deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
@@ -78,6 +82,7 @@ class EventReview(Base):
 
     __tablename__ = "event_review"
     __table_args__ = (
+        # Two reviewers deciding at once collide here; the review service turns that into a conflict.
         UniqueConstraint("event_id", "number"),
         CheckConstraint("decision IN ('confirmed', 'dismissed', 'unidentified')", name="decision_known"),
         CheckConstraint("decision = 'confirmed' OR diner_id IS NULL", name="diner_only_if_confirmed"),

@@ -24,6 +24,7 @@ from canteen.db import utcnow
 from canteen.reference.models import Canteen
 from canteen.reference.services import canteen_by_code
 
+# The reviewer needs the snapshot and the public board its blurred copy; crops and clip are optional.
 REQUIRED_MEDIA = ("snapshot", "snapshot_public")
 END_REASONS = ("quiet", "scene_changed", "max_duration", "source_ended", "shutdown")
 HEARTBEAT_STATES = ("ok", "connecting", "stalled", "error", "stopped")
@@ -46,6 +47,7 @@ def _parse_time(value: Any, field: str, errors: FieldErrors) -> datetime | None:
     except ValueError:
         errors[field] = _("expected an ISO-8601 time")
         return None
+    # A time without a zone is ambiguous: the worker and the server need not share a time zone.
     if parsed.tzinfo is None:
         errors[field] = _("the time must carry a zone (UTC 'Z')")
         return None
@@ -55,6 +57,7 @@ def _parse_time(value: Any, field: str, errors: FieldErrors) -> datetime | None:
 def _number(data: dict[str, Any], field: str, errors: FieldErrors, low: float = 0.0,
             high: float = math.inf) -> float:
     value = data.get(field)
+    # bool is an int in Python, and NaN or infinity would pass no range check: all three are refused.
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         errors[field] = _("expected a number")
         return 0.0
@@ -88,19 +91,22 @@ def parse_event(session: Session, settings: AppConfig, actor: User, raw: Any) ->
     if not isinstance(data, dict):
         raise InvalidInput(_("the event is not a JSON object"), {"event": _("expected a JSON object")})
     try:
+        # Normalised, so the same UUID spelled in capitals or without hyphens is still a repeat.
         event_uuid = str(uuid_module.UUID(str(data.get("id", ""))))
     except ValueError:
         errors["id"] = _("expected a UUID")
         event_uuid = ""
     canteen = _camera_canteen(session, settings, actor, data.get("camera"), errors)
+    # The canteen comes from the camera's configuration; a different one in the event is an error, not an
+    # override.
     if canteen is not None and data.get("canteen") not in (None, canteen.code):
         errors["canteen"] = _("does not match the camera's canteen")
     started = _parse_time(data.get("started_at"), "started_at", errors)
     ended = _parse_time(data.get("ended_at"), "ended_at", errors)
     if started and ended and ended < started:
         errors["ended_at"] = _("before started_at")
-    values = {field: _number(data, field, errors) for field in ("start_s", "end_s", "peak_activity",
-                                                                  "activity_integral")}
+    values = {field: _number(data, field, errors)
+              for field in ("start_s", "end_s", "peak_activity", "activity_integral")}
     for field in ("changed_fraction", "confidence"):
         values[field] = _number(data, field, errors, 0.0, 1.0)
     if not isinstance(data.get("scene_changed"), bool):
@@ -122,6 +128,7 @@ def receive_event(session: Session, settings: AppConfig, actor: User, raw_event:
     if not has_permission(actor, "camera.upload"):
         raise Forbidden(_("your role may not upload camera events"))
     fields = parse_event(session, settings, actor, raw_event)
+    # A repeat is answered before its files are checked: a worker retrying after a lost response gets its 200.
     existing = session.scalar(select(CameraEvent).where(CameraEvent.uuid == fields["uuid"]))
     if existing is not None:
         return ReceiveResult(existing, False)
@@ -144,6 +151,7 @@ def receive_event(session: Session, settings: AppConfig, actor: User, raw_event:
     errors.raise_if_any(_("the event was not stored"))
 
     started: datetime = fields["started_at"]
+    # One folder per event under its month; the UUID keeps a repeat in the same place.
     relative_dir = f"{started:%Y/%m}/{fields['uuid']}"
     event = CameraEvent(
         uuid=fields["uuid"], camera=fields["camera"], canteen_id=fields["canteen"].id, started_at=started,
@@ -153,6 +161,7 @@ def receive_event(session: Session, settings: AppConfig, actor: User, raw_event:
         confidence=fields["confidence"], end_reason=fields["end_reason"],
         detector_version=fields["detector_version"], media_dir=relative_dir,
         media_kinds=",".join(kind for kind in MEDIA_KINDS if kind in files), received_by_id=actor.id)
+    # Files first, row second: a stored row must never point at a folder that does not exist.
     store_atomically(media_root, relative_dir, files)
     try:
         with session.begin_nested():
@@ -167,7 +176,8 @@ def receive_event(session: Session, settings: AppConfig, actor: User, raw_event:
     return ReceiveResult(event, True)
 
 
-def record_heartbeat(session: Session, settings: AppConfig, actor: User, data: dict[str, Any]) -> CameraStatus:
+def record_heartbeat(session: Session, settings: AppConfig, actor: User,
+                     data: dict[str, Any]) -> CameraStatus:
     """Record a camera's newest state and last frame time."""
     if not has_permission(actor, "camera.upload"):
         raise Forbidden(_("your role may not report camera state"))
@@ -182,11 +192,13 @@ def record_heartbeat(session: Session, settings: AppConfig, actor: User, data: d
     if not isinstance(detail, str):
         errors["detail"] = _("must be text")
     errors.raise_if_any(_("the heartbeat was not stored"))
-    assert canteen is not None
+    assert canteen is not None  # an unknown camera or canteen was an error, raised above
     status = session.get(CameraStatus, data["camera"]) or CameraStatus(camera=data["camera"])
     status.canteen_id, status.state, status.detail = canteen.id, data["state"], detail[:500]
+    # A heartbeat without a frame time (still connecting) keeps the last frame known.
     if last_frame is not None:
         status.last_frame_at = last_frame
+    # Server time, not the worker's: the silence alert must not depend on a camera's clock.
     status.reported_at = utcnow()
     session.add(status)
     session.flush()

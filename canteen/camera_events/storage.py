@@ -34,6 +34,7 @@ def store_atomically(root: Path, relative_dir: str, files: dict[str, bytes]) -> 
     final = root / relative_dir
     final.parent.mkdir(parents=True, exist_ok=True)
     staging = final.parent / (final.name + ".incoming")
+    # A staging folder of the same name can only be left over from an interrupted upload.
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
     for kind, content in files.items():
@@ -41,6 +42,7 @@ def store_atomically(root: Path, relative_dir: str, files: dict[str, bytes]) -> 
         with open(path, "wb") as handle:
             handle.write(content)
             handle.flush()
+            # Synced before the rename, so a crash cannot leave a complete-looking folder with empty files.
             os.fsync(handle.fileno())
     # A folder left by a crash before its database row was committed holds nothing anyone refers to.
     shutil.rmtree(final, ignore_errors=True)

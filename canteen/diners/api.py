@@ -31,6 +31,7 @@ SCHEMAS["DinerList"] = {"type": "object", "properties": {
           responses={201: "Diner"}, tag="diners")
 def create_diner_api() -> Any:
     """Register one diner; a card number already registered answers 409."""
+    # The revision records where each change came from: web, API, import or demo.
     diner = create_diner(db.session, api_user(), json_body(), source="api")
     db.session.commit()
     return jsonify(diner_as_dict(diner)), 201

@@ -18,7 +18,9 @@ from canteen.diners.models import Diner
 from canteen.diners.services import add_revision, check_diner_fields, clean_card_no
 
 MAX_ROWS = 100_000
+# Exports often start with a title or date line, so the header is looked for in the first rows.
 HEADER_SEARCH_ROWS = 10
+# Header names as meal-card exports spell them, in English or Chinese.
 HEADERS = {
     "card_no": ("card_no", "card", "card number", "卡号", "餐卡号", "饭卡号", "一卡通号"),
     "name": ("name", "姓名"),
@@ -38,6 +40,7 @@ class DinerImportResult:
 
 
 def _header_key(value: Any) -> str:
+    # A CSV saved by Excel starts with a byte-order mark, which would hide the first header.
     return " ".join(cell_text(value).replace("\ufeff", "").lower().replace("_", " ").split())
 
 
@@ -50,6 +53,7 @@ def _find_header(rows: list[SheetRow]) -> tuple[int, dict[str, int]]:
         for position, value in enumerate(row.values):
             field = keys.get(_header_key(value))
             if field is not None:
+                # With two columns for one field it would be a guess which one holds the data.
                 if field in columns:
                     raise ImportFailed([Problem(row.number, "header",
                                                 _("the column %(name)s appears more than once", name=field))])
@@ -69,9 +73,11 @@ def import_diners_file(session: Session, settings: AppConfig, actor: User, filen
     if not has_permission(actor, "diners.manage"):
         raise Forbidden(_("your role may not import diners"))
     limit_mb = settings.ledger.max_upload_mb
+    # Checked before parsing: a spreadsheet costs memory before any row is read.
     if len(content) > limit_mb * 1024 * 1024:
         raise ImportFailed([Problem(0, "file", _("the file is larger than %(mb)s MB", mb=f"{limit_mb:g}"))])
     try:
+        # One row more than allowed is read, to tell a file at the limit from one over it.
         rows = read_rows(filename, content, MAX_ROWS + HEADER_SEARCH_ROWS + 1)
     except UnreadableFile as error:
         raise ImportFailed([Problem(0, "file", error.message)]) from None
@@ -87,6 +93,7 @@ def import_diners_file(session: Session, settings: AppConfig, actor: User, filen
     checked: list[tuple[str, dict[str, Any]]] = []
     seen: dict[str, int] = {}
     for row in data_rows:
+        # A row shorter than the header has empty cells at its end.
         values = {field: row.values[index] if index < len(row.values) else None
                   for field, index in columns.items()}
         errors = FieldErrors()
@@ -95,6 +102,7 @@ def import_diners_file(session: Session, settings: AppConfig, actor: User, filen
                                      "department": cell_text(values.get("department")),
                                      "active": values.get("active")}, errors)
         if card_no and "card_no" not in errors:
+            # A card twice in one file would make the result depend on the order of the rows.
             if card_no in seen:
                 errors["card_no"] = _("the same card number is on row %(row)s", row=seen[card_no])
             else:
@@ -108,6 +116,7 @@ def import_diners_file(session: Session, settings: AppConfig, actor: User, filen
     if problems:
         raise ImportFailed(capped(problems))
 
+    # One query for all diners rather than one per row.
     existing = {diner.card_no: diner for diner in session.scalars(select(Diner))}
     created = updated = unchanged = 0
     reason = _("imported from %(file)s", file=filename)[:500]
@@ -118,6 +127,7 @@ def import_diners_file(session: Session, settings: AppConfig, actor: User, filen
             session.add(diner)
             add_revision(diner, actor, "import", reason)
             created += 1
+        # No revision for an unchanged diner, so importing the same file again adds nothing to the history.
         elif all(getattr(diner, key) == value for key, value in fields.items()):
             unchanged += 1
         else:

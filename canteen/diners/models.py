@@ -18,9 +18,11 @@ class Diner(Base):
     __tablename__ = "diner"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Reviewers name a diner by meal-card number: one card, one diner.
     card_no: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(100))
     department: Mapped[str] = mapped_column(String(100), default="")
+    # Deactivated, never deleted: offences and revisions keep pointing at the diner.
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -22,6 +22,7 @@ def clean_card_no(value: Any, errors: FieldErrors, field: str = "card_no") -> st
     """A meal-card number: 1 to 32 letters, digits, '-' or '_' (spreadsheets' 1001.0 becomes 1001)."""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
+    # bool is an int in Python: True must not become card number '1'.
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str) or not value.strip():
@@ -36,6 +37,7 @@ def clean_card_no(value: Any, errors: FieldErrors, field: str = "card_no") -> st
 def parse_active(value: Any, errors: FieldErrors, field: str = "active") -> bool:
     """True or False from a checkbox, JSON or a spreadsheet cell (是/否, yes/no, 1/0, 在用/停用)."""
     if value is None or isinstance(value, bool):
+        # A missing value means active: a card registered without a status is in use.
         return True if value is None else value
     text = str(int(value) if isinstance(value, float) and value.is_integer() else value).strip().lower()
     if text in ("", "1", "yes", "y", "true", "on", "active", "是", "在用", "正常", "有效"):
@@ -73,6 +75,7 @@ def get_diner(session: Session, diner_id: int) -> Diner:
 
 def add_revision(diner: Diner, actor: User, source: str, reason: str | None = None) -> DinerRevision:
     """Append the diner's current values as a new revision."""
+    # Numbers count up per diner; the unique constraint stops two writers taking the same one.
     revision = DinerRevision(number=len(diner.revisions) + 1, name=diner.name, department=diner.department,
                              active=diner.active, source=source, reason=reason, created_by_id=actor.id)
     diner.revisions.append(revision)
@@ -87,6 +90,7 @@ def create_diner(session: Session, actor: User, data: dict[str, Any], source: st
     fields = check_diner_fields(data, errors)
     if errors:
         errors.raise_if_any(_("the diner was not saved"))
+    # Checked here for a clear message; the unique index still guards against a race.
     if diner_by_card(session, card_no) is not None:
         raise Conflict(_("this card number is already registered"), {"card_no": _("already registered")})
     diner = Diner(card_no=card_no, **fields)
@@ -105,6 +109,7 @@ def update_diner(session: Session, actor: User, diner: Diner, data: dict[str, An
     reason = clean_text(data.get("reason"), "reason", 500, errors, required=True)
     if errors:
         errors.raise_if_any(_("the diner was not saved"))
+    # No change, no revision: the history records real edits only.
     if all(getattr(diner, key) == value for key, value in fields.items()):
         return False
     for key, value in fields.items():
@@ -120,6 +125,7 @@ def search_diners(session: Session, query: str, limit: int = SEARCH_LIMIT,
     statement = select(Diner)
     query = (query or "").strip()
     if query:
+        # The user's % and _ are literal characters, not wildcards.
         escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         statement = statement.where(or_(Diner.card_no.like(escaped + "%", escape="\\"),
                                         Diner.name.like("%" + escaped + "%", escape="\\"),

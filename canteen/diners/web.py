@@ -44,6 +44,7 @@ def new() -> Any:
     status = 200
     if request.method == "POST":
         data = {"card_no": request.form.get("card_no"), "name": request.form.get("name"),
+                # An unticked checkbox is simply absent from the form.
                 "department": request.form.get("department", ""), "active": "active" in request.form}
         try:
             diner = create_diner(db.session, _actor(), data)
@@ -54,6 +55,7 @@ def new() -> Any:
             flash(_("Nothing was saved. Correct the marked fields."), "error")
         else:
             flash(_("Diner %(card)s registered.", card=diner.card_no), "success")
+            # 303 sends the browser on with a GET, so a reload does not post the form again.
             return redirect(url_for(".index", q=diner.card_no), 303)
     return render_template("diners/form.html", diner=None, errors=errors, form=request.form), status
 
@@ -78,6 +80,7 @@ def edit(diner_id: int) -> Any:
             db.session.rollback()
             errors, status = error.fields, error.status
             flash(_("Nothing was saved. Correct the marked fields."), "error")
+            # Loaded again: the rollback expired the object holding the refused values.
             diner = get_diner(db.session, diner_id)
         else:
             flash(_("Saved.") if changed else _("Nothing changed."), "success")
@@ -98,6 +101,7 @@ def import_page() -> Any:
             status = 422
         else:
             try:
+                # Read and closed at once, so no spooled temporary file outlives the request.
                 content = upload.read()
             finally:
                 upload.close()

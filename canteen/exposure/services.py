@@ -13,6 +13,7 @@ from canteen.config import AppConfig
 from canteen.offences.ladder import counted_offences, on_board
 from canteen.offences.models import Escalation
 
+# Only the blurred copy may be published: no likeness without consent (PIPL art. 25, Civil Code art. 1019).
 PUBLIC_KIND = "snapshot_public"
 
 
@@ -41,11 +42,13 @@ def active_exposures(session: Session, now: datetime) -> list[Escalation]:
         Escalation.step == "exposure", Escalation.status == "approved", Escalation.starts_at <= now,
         Escalation.expires_at > now, Escalation.left_board_at.is_(None))
         .order_by(Escalation.starts_at.desc()))
+    # The query narrows by time; on_board adds the appeal rule, so the board and the ladder agree.
     return [row for row in rows if on_board(row, now)]
 
 
 def _has_public_snapshot(escalation: Escalation) -> bool:
     event = escalation.offence.event
+    # media still lists kinds after retention deleted the files, so the deletion time is checked too.
     return event.media_deleted_at is None and PUBLIC_KIND in event.media
 
 
@@ -57,6 +60,7 @@ def board_entries(session: Session, settings: AppConfig, now: datetime) -> list[
         entries.append(BoardEntry(
             escalation.id, diner.name, diner.department, event.canteen.name_zh, event.canteen.name_en,
             escalation.offence.occurred_at.astimezone(settings.zone).date(),
+            # The count is the diner's count now, in today's window, not the ordinal when the step started.
             len(counted_offences(session, settings, diner, now)), _has_public_snapshot(escalation)))
     return entries
 
@@ -65,6 +69,7 @@ def public_snapshot_path(session: Session, media_root: Path, escalation_id: int,
                          now: datetime) -> Path | None:
     """The blurred snapshot of an exposure currently on the board; None for anything else."""
     escalation = session.get(Escalation, escalation_id)
+    # Checked per request: an exposure that expired or was suspended since the page loaded serves no image.
     if escalation is None or not on_board(escalation, now) or not _has_public_snapshot(escalation):
         return None
     path = Path(media_root) / escalation.offence.event.media_dir / file_name(PUBLIC_KIND)

@@ -29,6 +29,7 @@ def board() -> Any:
     """The board: only what the configuration allows, reloading itself."""
     settings = _settings()
     board_settings = settings.offences.board
+    # An unknown ?lang= falls back to the configured language instead of failing on a public screen.
     locale = request.args.get("lang") if request.args.get("lang") in LOCALES else board_settings.locale
     now = utcnow()
     with force_locale(locale):
@@ -36,6 +37,7 @@ def board() -> Any:
                                fields=board_settings.fields, refresh=board_settings.refresh_seconds,
                                english=locale == "en", updated=now.astimezone(settings.zone))
     response = current_app.make_response(html)
+    # A cached board would go on showing a person after the exposure ended or was suspended.
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -43,6 +45,7 @@ def board() -> Any:
 @bp.route("/exposure/snapshot/<int:escalation_id>.jpg")
 def snapshot(escalation_id: int) -> Any:
     """The blurred snapshot of an exposure that is on the board right now; 404 for anything else."""
+    # When the board shows no snapshots, their URLs must not serve them to someone who guesses one.
     if "snapshot" not in _settings().offences.board.fields:
         abort(404)
     path = public_snapshot_path(db.session, media_root(current_app.instance_path), escalation_id, utcnow())

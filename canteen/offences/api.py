@@ -107,10 +107,12 @@ def diner_offences_api(card_no: str) -> Any:
         "diner": diner_as_dict(diner), "step": standing.step or "none", "count": standing.count,
         "window": {"from": standing.window_from.isoformat(), "to": standing.window_to.isoformat()},
         "pending_approval": pending,
+        # Only the counted ones; withdrawn, annulled and expired offences remain visible in the history.
         "offences": [offence_as_dict(item, _settings()) for item in record.offences if item.counted],
         "history": timeline_as_json(record.timeline)})
 
 
+# The path parameter is documented as {id}, so the view arguments below keep that name (hence A002).
 @bp.post("/escalations/<int:id>/approve")
 @document("post", "/escalations/{id}/approve", "Approve an exposure or referral as the second person",
           body="ApprovalInput", responses={200: "Escalation"}, tag="offences")

@@ -19,6 +19,7 @@ from canteen.offences.ladder import confirmer_ids, end_offence, log_action
 from canteen.offences.models import Appeal
 from canteen.offences.window import local_day
 
+# Only a step that still applies can be suspended; a rejected or ended one has nothing left to appeal.
 APPEALABLE = ("open", "given", "pending_approval", "approved")
 OUTCOMES = ("upheld", "annulled")
 
@@ -32,6 +33,7 @@ def file_appeal(session: Session, settings: AppConfig, actor: User, escalation_i
     statement = clean_text(statement, "statement", 4000, errors, required=True)
     today = local_day(now, settings.zone)
     day = today
+    # The diner may have handed the appeal in days before a reviewer enters it (never after today).
     if received_on not in (None, ""):
         try:
             day = (received_on if isinstance(received_on, date)
@@ -62,6 +64,7 @@ def get_appeal(session: Session, actor: User, appeal_id: Any) -> Appeal:
         key = int(appeal_id)
     except (TypeError, ValueError):
         raise NotFound(_("no such appeal")) from None
+    # Locked, so two approvers deciding the same appeal at once cannot both succeed.
     appeal = session.scalar(select(Appeal).where(Appeal.id == key).with_for_update())
     if appeal is None or not can_access_canteen(actor, appeal.escalation.offence.event.canteen):
         raise NotFound(_("no such appeal"))
@@ -90,6 +93,7 @@ def decide_appeal(session: Session, settings: AppConfig, actor: User, appeal_id:
                         {"appeal": _("needs a second person")})
     appeal.status, appeal.decided_by_id, appeal.decided_at, appeal.reason = outcome, actor.id, now, reason
     log_action(escalation, f"appeal_{outcome}", actor, now, reason)
+    # An upheld step resumes by itself: it was only suspended while the appeal was open.
     if outcome == "annulled":
         end_offence(session, settings, escalation.offence, "annulled", actor, reason, now)
     session.flush()

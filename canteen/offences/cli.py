@@ -20,6 +20,7 @@ def retention() -> None:
     try:
         result = run_retention(db.session, current_app.config["SETTINGS"],
                                media_root(current_app.instance_path), utcnow())
+        # One commit for the whole run: after a failure nothing is half-logged and the next run redoes it.
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -33,8 +33,10 @@ def get_escalation(session: Session, actor: User, escalation_id: Any, permission
         key = int(escalation_id)
     except (TypeError, ValueError):
         raise NotFound(_("no such escalation")) from None
+    # Locked when acting on it, so two people deciding the same step at once cannot both succeed.
     statement = select(Escalation).where(Escalation.id == key)
     escalation = session.scalar(statement.with_for_update() if lock else statement)
+    # Out of scope answers 'not found': a reviewer of one canteen must not learn of another's offences.
     if escalation is None or not can_access_canteen(actor, escalation.offence.event.canteen):
         raise NotFound(_("no such escalation"))
     return escalation
@@ -71,6 +73,7 @@ def approve(session: Session, settings: AppConfig, actor: User, escalation_id: A
     escalation.status = "approved"
     escalation.decided_by_id, escalation.decided_at, escalation.decision_note = actor.id, now, note
     if escalation.step == "exposure":
+        # The period runs from approval, not from the offence, so the diner is shown for the configured days.
         escalation.starts_at, escalation.expires_at = now, exposure_end(settings, now)
     log_action(escalation, "approved", actor, now, note)
     session.flush()
@@ -105,6 +108,7 @@ def _parse_moment(value: Any, settings: AppConfig, errors: FieldErrors, field: s
         errors[field] = _("expected a time such as 2024-05-06T12:30")
         return None
     if parsed.tzinfo is None:
+        # A time without a zone is what a reviewer types in the form: the canteens' local time.
         parsed = parsed.replace(tzinfo=settings.zone)
     return parsed.astimezone(timezone.utc)
 
@@ -131,6 +135,7 @@ def record_warning(session: Session, settings: AppConfig, actor: User, escalatio
         raise Conflict(_("an appeal suspends this step until it is decided"), {"escalation": _("suspended")})
     escalation.status = "given"
     escalation.decided_by_id, escalation.decided_at, escalation.decision_note = actor.id, moment, note
+    # decided_at is when it was given; the history line keeps when it was recorded.
     log_action(escalation, "given", actor, now, note)
     session.flush()
     return escalation
@@ -165,6 +170,7 @@ def record_letter_sent(session: Session, settings: AppConfig, actor: User, escal
         raise Conflict(_("the letter is already recorded as sent"), {"sent_on": _("already recorded")})
     if escalation.open_appeal is not None:
         raise Conflict(_("an appeal suspends this step until it is decided"), {"escalation": _("suspended")})
+    assert day is not None  # a missing or malformed date raised above
     escalation.letter_sent_on, escalation.letter_sent_by_id = day, actor.id
     escalation.letter_sent_recorded_at, escalation.letter_note = now, note
     log_action(escalation, "letter_sent", actor, now, f"{day.isoformat()} {note}".strip())

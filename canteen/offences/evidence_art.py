@@ -43,6 +43,7 @@ def _jpeg(image: np.ndarray) -> bytes:
 
 
 def _blur_outside_bin(image: np.ndarray) -> np.ndarray:
+    # The public copy: only the bin stays sharp, as on the camera worker's tray-only image.
     blurred = cv2.GaussianBlur(image, (0, 0), 12)
     x1, y1, x2, y2 = BIN
     blurred[y1:y2, x1:x2] = image[y1:y2, x1:x2]
@@ -59,12 +60,14 @@ def _clip(frames: list[np.ndarray]) -> bytes:
 def evidence_files(seed: int, with_clip: bool = True) -> dict[str, bytes]:
     """The five evidence files of one event, keyed by kind, as the camera worker uploads them."""
     rng = random.Random(seed)
+    # Both scenes start from the same seed, so the diner looks the same before and after the dump.
     before, after = _scene(random.Random(seed), 0), _scene(rng, rng.randint(4, 9))
     x1, y1, x2, y2 = BIN
     files = {"snapshot": _jpeg(after), "snapshot_public": _jpeg(_blur_outside_bin(after)),
              "crop_before": _jpeg(before[y1:y2, x1:x2]), "crop_after": _jpeg(after[y1:y2, x1:x2])}
     if with_clip:
         clip = _clip([before] * 3 + [after] * 5)
+        # No clip when this OpenCV build cannot write WebM; an event needs only the two snapshots.
         if clip:
             files["clip"] = clip
     return files

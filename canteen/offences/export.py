@@ -36,6 +36,7 @@ def record_as_dict(record: DinerRecord, settings: AppConfig) -> dict[str, Any]:
         "events": [{"id": event.uuid, "camera": event.camera, "canteen": event.canteen.code,
                     "started_at": iso(event.started_at), "ended_at": iso(event.ended_at),
                     "status": event.status,
+                    # Deleted by retention: say when, rather than list files that no longer exist.
                     "media": [] if event.media_deleted_at else event.media,
                     "media_deleted_at": iso(event.media_deleted_at)} for event in record.events],
         "offences": [{**offence_as_dict(item, settings),
@@ -48,6 +49,7 @@ def record_as_dict(record: DinerRecord, settings: AppConfig) -> dict[str, Any]:
 
 
 def _cell(value: Any) -> Any:
+    # A cell holds one value; nested data stays readable as JSON text.
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)
     return value
@@ -55,6 +57,7 @@ def _cell(value: Any) -> Any:
 
 def _sheet(book: Workbook, title: str, rows: list[dict[str, Any]]) -> None:
     sheet = book.create_sheet(title)
+    # An empty part still gets its sheet, so every export has the same sheets.
     columns = list(rows[0]) if rows else ["(none)"]
     sheet.append(columns)
     for row in rows:
@@ -64,6 +67,7 @@ def _sheet(book: Workbook, title: str, rows: list[dict[str, Any]]) -> None:
 def record_workbook(data: dict[str, Any]) -> bytes:
     """The record as an Excel workbook: one sheet per part."""
     book = Workbook()
+    # A new workbook starts with an unnamed sheet; every sheet of the export is named after its part.
     book.remove(book.active)
     _sheet(book, "diner", [data["diner"]])
     _sheet(book, "revisions", data["diner_revisions"])

@@ -15,6 +15,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(web.bp)
     register_api(app, api.bp, api.SCHEMAS)
     app.cli.add_command(retention)
+    # Positions 34-36 put the ladder after review (30, 31) and diners (33), the steps it builds on.
     add_menu_entry(app, lambda: _("Approvals"), "offences.approvals", "offences.approve", 34)
     add_menu_entry(app, lambda: _("Offences"), "offences.warnings", "offences.view", 35)
     add_menu_entry(app, lambda: _("Referrals"), "offences.referrals", "referrals.view", 36)

@@ -86,8 +86,11 @@ def diner_record(session: Session, settings: AppConfig, diner: Diner,
     now = now or utcnow()
     standing = diner_standing(session, settings, diner, now)
     counted = {offence.id for offence in standing.counted}
+    # All offences, withdrawn and annulled ones too; whether each counts now is marked, not filtered.
     offences = list(session.scalars(select(Offence).where(Offence.diner_id == diner.id)
                                     .order_by(Offence.occurred_at, Offence.id)))
+    # Every event that ever named the diner, even in a decision corrected since: the record must show
+    # everything held about them.
     event_ids = set(session.scalars(select(EventReview.event_id).where(EventReview.diner_id == diner.id)))
     event_ids |= {offence.event_id for offence in offences}
     events = list(session.scalars(select(CameraEvent).where(CameraEvent.id.in_(event_ids))

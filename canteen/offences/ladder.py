@@ -22,7 +22,9 @@ from canteen.offences.window import in_window, local_day, window_start
 from canteen.camera_events.models import EventReview
 from canteen.settings.offences import STEP_KINDS
 
+# A step awaiting approval is not in effect yet: beyond a warning, a second person must approve first.
 IN_EFFECT = ("open", "given", "approved")
+# Ended steps never reopen: a recount that reaches a step again starts a new escalation.
 CLOSED = ("superseded", "withdrawn", "annulled")
 
 
@@ -39,6 +41,7 @@ def log_action(escalation: Escalation, action: str, actor: User | None, at: date
 
 def standing_offences(session: Session, diner: Diner) -> list[Offence]:
     """The diner's offences that are neither withdrawn nor annulled, oldest first."""
+    # Ties on the same instant are broken by id, so an offence keeps its ordinal from one recount to the next.
     return list(session.scalars(select(Offence).where(
         Offence.diner_id == diner.id, Offence.withdrawn_at.is_(None), Offence.annulled_at.is_(None))
         .order_by(Offence.occurred_at, Offence.id)))
@@ -47,6 +50,7 @@ def standing_offences(session: Session, diner: Diner) -> list[Offence]:
 def ordinal_of(settings: AppConfig, offence: Offence, standing: list[Offence]) -> int:
     """How many standing offences count in the window ending on this offence's date, itself included."""
     zone = settings.zone
+    # The window ends on the offence's own day: later offences never change the step an earlier one reached.
     day = local_day(offence.occurred_at, zone)
     key = (offence.occurred_at, offence.id)
     return sum(1 for other in standing if (other.occurred_at, other.id) <= key
@@ -68,8 +72,10 @@ def is_live(escalation: Escalation, now: datetime) -> bool:
     if escalation.status != "approved":
         return False
     if escalation.step == "exposure":
+        # An exposure that has run its course is history, even if a recount no longer reaches it.
         return escalation.expires_at is not None and now < escalation.expires_at
     if escalation.step == "referral":
+        # A letter that has gone out cannot be called back.
         return escalation.letter_sent_on is None
     return False
 
@@ -82,12 +88,15 @@ def on_board(escalation: Escalation, now: datetime) -> bool:
         return False
     if escalation.starts_at is None or escalation.expires_at is None:
         return False
+    # An open appeal takes the diner off the board at once, not only when it is decided.
     return escalation.starts_at <= now < escalation.expires_at and escalation.open_appeal is None
 
 
 def open_escalation(session: Session, offence: Offence, step: str, ordinal: int, now: datetime,
                     actor: User | None, note: str = "") -> Escalation:
     """Start the step an offence reached: a warning to give, or a step awaiting a second person's approval."""
+    # Only a warning may be given straight away; exposure and referral need a second person's approval (four
+    # eyes, see docs/domain.md).
     status = "open" if step == "warning" else "pending_approval"
     escalation = Escalation(diner_id=offence.diner_id, offence=offence, step=step, ordinal=ordinal,
                             status=status, created_at=now)
@@ -102,6 +111,7 @@ def close_escalation(escalation: Escalation, status: str, actor: User | None, no
     escalation.status = status
     escalation.closed_at, escalation.closed_reason = now, reason[:500]
     was_shown = escalation.starts_at is not None and escalation.left_board_at is None
+    # An ended exposure must leave the board now; the moment is kept for the record.
     if escalation.step == "exposure" and was_shown:
         escalation.left_board_at = now
     log_action(escalation, status, actor, now, reason)
@@ -120,6 +130,7 @@ def reconcile_diner(session: Session, settings: AppConfig, diner: Diner, actor: 
     Settled history (a warning given, a rejection, an expired exposure, a referral sent) is never rewritten.
     """
     now = now or utcnow()
+    # Flush first: the query must see the offence just added or ended by the caller.
     session.flush()
     standing = standing_offences(session, diner)
     started = []
@@ -130,6 +141,7 @@ def reconcile_diner(session: Session, settings: AppConfig, diner: Diner, actor: 
         if current is not None and current.step == expected:
             continue
         if current is not None:
+            # Settled history stays as it was, even where the recount now reaches another step.
             if not is_live(current, now):
                 continue
             close_escalation(current, "superseded", actor, now,
@@ -165,6 +177,7 @@ def end_offence(session: Session, settings: AppConfig, offence: Offence, how: st
         offence.withdrawn_at, offence.withdrawn_review_id = now, review.id if review else None
     else:
         offence.annulled_at = now
+    # A rejected step stays rejected: the second person's decision is history, not something to withdraw.
     ending = select(Escalation).where(Escalation.offence_id == offence.id,
                                       Escalation.status.not_in(CLOSED + ("rejected",)))
     for escalation in session.scalars(ending):
@@ -198,8 +211,10 @@ def diner_standing(session: Session, settings: AppConfig, diner: Diner,
     ids = [offence.id for offence in counted]
     escalations = list(session.scalars(select(Escalation).where(Escalation.offence_id.in_(ids))
                                        .order_by(Escalation.id))) if ids else []
+    # A step suspended by an open appeal is not in effect until the appeal is decided.
     in_effect = [item for item in escalations if item.status in IN_EFFECT and item.open_appeal is None]
     step = max((item.step for item in in_effect), key=severity, default=None)
+    # With several steps awaiting approval, the most severe one is shown (the newest on a tie).
     pending = [item for item in escalations if item.status == "pending_approval"]
     return Standing(diner, window_start(settings.offences, today), today, counted, step,
                     max(pending, key=lambda item: (severity(item.step), item.id)) if pending else None)

@@ -18,6 +18,7 @@ from canteen.offences.models import Escalation, Offence
 from canteen.offences.window import in_window, local_day
 from canteen.camera_events.models import EventReview
 
+# Named explicitly: a PDF font without Chinese glyphs would print the letter as empty boxes.
 FONT_FAMILY = "Noto Sans CJK SC"
 
 
@@ -58,6 +59,7 @@ def letter_offences(session: Session, settings: AppConfig, referral: Escalation)
     day = local_day(anchor.occurred_at, settings.zone)
     items = []
     for offence in standing_offences(session, referral.diner):
+        # Later offences are left out: the letter states what led to this referral, not what came after it.
         if (offence.occurred_at, offence.id) > (anchor.occurred_at, anchor.id):
             continue
         if not in_window(settings.offences, settings.zone, offence.occurred_at, day):
@@ -82,6 +84,7 @@ def render_letter_html(session: Session, settings: AppConfig, referral: Escalati
 def referral_letter_pdf(session: Session, settings: AppConfig, referral: Escalation, media_root: Path,
                         now: datetime | None = None) -> bytes:
     """The letter as a PDF printed by WeasyPrint."""
+    # Imported here: only the letter needs WeasyPrint, a large library with native dependencies.
     from weasyprint import HTML
 
     html = render_letter_html(session, settings, referral, media_root, now)

@@ -32,7 +32,9 @@ class Offence(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("camera_event.id"), index=True)
     diner_id: Mapped[int] = mapped_column(ForeignKey("diner.id"))
+    # The event's start, not the review time: the counting window is about when the food was dumped.
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The confirming decision: the record and the referral letter say who confirmed the dump and when.
     review_id: Mapped[int] = mapped_column(ForeignKey("event_review.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Set when a corrected review no longer names this diner as having dumped food.
@@ -66,15 +68,19 @@ class Escalation(Base):
     diner_id: Mapped[int] = mapped_column(ForeignKey("diner.id"), index=True)
     offence_id: Mapped[int] = mapped_column(ForeignKey("offence.id"), index=True)
     step: Mapped[str] = mapped_column(String(16))
+    # The offence's place in its window when the step started; kept for the record, never used to count.
     ordinal: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), default=None)
+    # For a warning: when it was given, which may be earlier than when it was recorded.
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     decision_note: Mapped[str] = mapped_column(String(500), default="")
     # Exposure: on the board from approval until expiry.
     starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Set when the exposure leaves the board early (recount, correction, appeal) or by expiry; the board never
+    # shows a row that has it.
     left_board_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     # Referral: when and how the letter went out.
     letter_sent_on: Mapped[date | None] = mapped_column(Date, default=None)
@@ -123,6 +129,7 @@ class Appeal(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     escalation_id: Mapped[int] = mapped_column(ForeignKey("escalation.id"), index=True)
     statement: Mapped[str] = mapped_column(Text)
+    # The day the diner handed the appeal in; a reviewer may enter it days later.
     received_on: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(12), default="open")
     entered_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))

@@ -30,6 +30,8 @@ class RetentionResult:
 
 def _dismissed_before(session: Session, cutoff: datetime) -> list[CameraEvent]:
     """Dismissed events with evidence whose dismissal (the newest decision) is older than ``cutoff``."""
+    # The newest decision counts: an event first confirmed, then corrected to dismissed, keeps its evidence
+    # for the full period after the dismissal.
     newest = (select(EventReview.event_id, func.max(EventReview.created_at).label("decided_at"))
               .group_by(EventReview.event_id).subquery())
     return list(session.scalars(
@@ -45,21 +47,29 @@ def run_retention(session: Session, settings: AppConfig, media_root: Path, now: 
     media_deleted = 0
     for event in _dismissed_before(session, cutoff):
         kinds = event.media_kinds
+        # Files go before the commit; if the commit fails, the next run finds the same events and removing an
+        # absent folder is harmless.
         remove_media(Path(media_root), event.media_dir)
+        # media_kinds stays as it was, so the log and the diner's record can say what existed; this timestamp
+        # is what marks the files as gone.
         event.media_deleted_at = now
         detail = f"event {event.uuid}: {event.media_dir} ({kinds or 'no files'})"
         session.add(RetentionLog(at=now, kind="dismissed_media", event_id=event.id, detail=detail[:500]))
         media_deleted += 1
     exposures_ended = 0
+    # The board already hides expired exposures by their expiry time; this records the moment they left it and
+    # writes the log.
     expired = session.scalars(select(Escalation).where(
         Escalation.step == "exposure", Escalation.status == "approved", Escalation.left_board_at.is_(None),
         Escalation.expires_at <= now).order_by(Escalation.id))
     for escalation in expired:
+        expires_at = escalation.expires_at
+        assert expires_at is not None  # the query selected expires_at <= now
         escalation.left_board_at = now
         log_action(escalation, "left_board", None, now, "expired")
         session.add(RetentionLog(at=now, kind="exposure_expired", escalation_id=escalation.id,
                                  detail=f"exposure of card {escalation.diner.card_no} expired "
-                                        f"{escalation.expires_at.isoformat()}"[:500]))
+                                        f"{expires_at.isoformat()}"[:500]))
         exposures_ended += 1
     session.flush()
     return RetentionResult(media_deleted, exposures_ended)

@@ -92,6 +92,7 @@ def _status_label_global(status: str) -> str:
 
 
 def _escalations(step: str | None = None, statuses: tuple[str, ...] | None = None) -> list[Escalation]:
+    # Only the user's canteens: a reviewer of one canteen must not see another's offences.
     statement = (select(Escalation).join(Offence, Offence.id == Escalation.offence_id)
                  .join(CameraEvent, CameraEvent.id == Offence.event_id)
                  .where(CameraEvent.canteen_id.in_(visible_canteen_ids(db.session, _actor()))))
@@ -115,6 +116,7 @@ def _list_page(kind: str, title: str) -> Any:
 def approvals() -> Any:
     """Steps beyond a warning that await a second person."""
     items = _escalations(statuses=("pending_approval",))
+    # Marked so the page can say why this user may not decide them: they confirmed the event.
     mine = {item.id for item in items if _actor().id in confirmer_ids(db.session, item.offence.event_id)}
     return render_template("offences/approvals.html", items=items, mine=mine,
                            may_approve=_actor().role in _settings().offences.approver_roles)
@@ -145,6 +147,7 @@ def _load(escalation_id: int) -> Escalation:
     try:
         return get_escalation(db.session, _actor(), escalation_id)
     except ServiceError:
+        # Any refusal is a 404, so a page does not reveal that a step outside the user's scope exists.
         abort(404)
 
 
@@ -152,6 +155,7 @@ def _render_escalation(escalation: Escalation, errors: dict[str, str] | None = N
                        status: int = 200) -> Any:
     actor = _actor()
     confirmers = confirmer_ids(db.session, escalation.offence.event_id)
+    # The service's four-eyes rule, repeated so the page offers only the buttons that would succeed.
     may_decide = (has_permission(actor, "offences.approve")
                   and actor.role in _settings().offences.approver_roles and actor.id not in confirmers)
     return render_template("offences/escalation.html", escalation=escalation, offence=escalation.offence,
@@ -178,8 +182,10 @@ def _act(escalation_id: int, action: Any, done: str) -> Any:
         if isinstance(error, NotFound):
             abort(404)
         flash(error.message, "error")
+        # Loaded again: the rollback expired the object read before it.
         return _render_escalation(_load(escalation_id), error.fields, error.status)
     flash(done, "success")
+    # 303 sends the browser to the page with a GET, so a reload does not post the form again.
     return redirect(url_for(".escalation_page", escalation_id=escalation_id), 303)
 
 
@@ -238,10 +244,12 @@ def decide_appeal_page(appeal_id: int) -> Any:
     appeal = db.session.get(Appeal, appeal_id)
     if appeal is None:
         abort(404)
+
     def _decide(_item: Escalation) -> Any:
         return decide_appeal(db.session, _settings(), _actor(), appeal_id, request.form.get("outcome"),
                              request.form.get("reason", ""))
 
+    # The appeal's step page shows the outcome, or the errors next to the form.
     return _act(appeal.escalation_id, _decide, _("Appeal decided."))
 
 
@@ -250,6 +258,7 @@ def decide_appeal_page(appeal_id: int) -> Any:
 def letter_pdf(escalation_id: int) -> Any:
     """The referral letter as a PDF."""
     escalation = _load(escalation_id)
+    # No draft letters: only an approved referral has one to print.
     if escalation.step != "referral" or escalation.status != "approved":
         abort(404)
     content = referral_letter_pdf(db.session, _settings(), escalation, media_root(current_app.instance_path))

@@ -23,11 +23,13 @@ def window_start(settings: OffenceSettings, day: date) -> date:
     """
     if settings.window == "calendar_year":
         return date(day.year, 1, 1)
+    # One day later: an offence stops counting on its anniversary, not the day after it.
     return year_earlier(day) + timedelta(days=1)
 
 
 def local_day(moment: datetime, zone: ZoneInfo) -> date:
     """The local date of a UTC moment."""
+    # Days are the canteens' local days: a dump at 23:30 local time counts on that date, not on UTC's.
     return moment.astimezone(zone).date()
 
 

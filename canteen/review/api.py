@@ -50,6 +50,7 @@ def reviewed_event_as_dict(session: Session, event: CameraEvent) -> dict[str, An
     offence = current_offence(session, event)
     escalation = None
     if offence is not None:
+        # The newest step: earlier ones of this offence were ended by recounts.
         escalation = session.scalar(select(Escalation).where(Escalation.offence_id == offence.id)
                                     .order_by(Escalation.id.desc()).limit(1))
     return {"event": event_as_dict(event),
@@ -68,6 +69,7 @@ def list_camera_events() -> Any:
     errors = FieldErrors()
     wanted = parse_filter(request.args, errors)
     errors.raise_if_any()
+    # Evidence files are never part of the API: only the review pages serve them, behind a login.
     events = list_events(db.session, current_app.config["SETTINGS"], api_user(), wanted)
     return jsonify({"events": [reviewed_event_as_dict(db.session, event) for event in events]})
 

@@ -43,19 +43,24 @@ def camera_rows(session: Session, settings: AppConfig, actor: User, now: datetim
     seen = set()
     candidates = [(camera.id, canteen_by_code(session, camera.canteen), True, camera.enabled)
                   for camera in settings.cameras]
-    configured = {camera.id for camera in settings.cameras}
+    configured_ids = {camera.id for camera in settings.cameras}
+    # Cameras that still report but are no longer configured are listed too, so a forgotten worker shows.
     candidates += [(name, session.get(Canteen, status.canteen_id), False, True)
-                   for name, status in statuses.items() if name not in configured]
+                   for name, status in statuses.items() if name not in configured_ids]
     for name, canteen, configured, enabled in candidates:
+        # A camera listed twice is shown once; one whose canteen is unknown has no scope to hide it by.
         if name in seen or (canteen is not None and not can_access_canteen(actor, canteen)):
             continue
         seen.add(name)
         status = statuses.get(name)
+        # Silence counts from the last frame; a camera that never saw one counts from its last report.
         heard = (status.last_frame_at or status.reported_at) if status else None
         silent = int((now - heard).total_seconds() // 60) if heard else None
+        # A configured camera that never reported is an alert too: dumps at its tray return go unrecorded.
         alert = enabled and configured and (silent is None or silent > limit)
         rows.append(CameraRow(name, canteen, configured, enabled, status.state if status else None,
                               status.detail if status else "", status.last_frame_at if status else None,
                               status.reported_at if status else None, silent, alert, pending.get(name, 0)))
+    # Alerts first, so a silent camera is the first thing on the page.
     rows.sort(key=lambda row: (not row.alert, row.camera))
     return rows

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any
+from typing import Any, cast
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -66,6 +66,7 @@ def list_events(session: Session, settings: AppConfig, actor: User, wanted: Queu
     if wanted.camera:
         statement = statement.where(CameraEvent.camera == wanted.camera)
     if wanted.day:
+        # A day is the canteens' local day, from local midnight to the next.
         start = datetime.combine(wanted.day, time(0), tzinfo=settings.zone).astimezone(timezone.utc)
         statement = statement.where(CameraEvent.started_at >= start,
                                     CameraEvent.started_at < start + timedelta(days=1))
@@ -77,6 +78,7 @@ def get_event(session: Session, actor: User, event_uuid: Any, lock: bool = False
     """The event with this UUID in the actor's scope, else NotFound."""
     if not has_permission(actor, "camera.view"):
         raise Forbidden(_("your role may not see camera events"))
+    # Stored UUIDs are lower case (the upload normalises them), whatever the link or client sends.
     statement = select(CameraEvent).where(CameraEvent.uuid == str(event_uuid or "").strip().lower())
     event = session.scalar(statement.with_for_update() if lock else statement)
     if event is None or not can_access_canteen(actor, event.canteen):
@@ -92,6 +94,8 @@ def reviews_of(session: Session, event: CameraEvent) -> list[EventReview]:
 
 def current_offence(session: Session, event: CameraEvent) -> Offence | None:
     """The event's offence that is not withdrawn (it may be annulled), if any."""
+    # A withdrawn offence belongs to an earlier decision; an annulled one still blocks confirming the same
+    # diner again.
     return session.scalar(select(Offence).where(Offence.event_id == event.id, Offence.withdrawn_at.is_(None))
                           .order_by(Offence.id.desc()).limit(1))
 
@@ -113,10 +117,12 @@ def _check_decision(session: Session, data: dict[str, Any],
             diner = diner_by_card(session, card_no)
             if diner is None:
                 errors["card_no"] = _("unknown diner")
+    # Only a confirmed dump may name someone: a dismissed or unidentified event is tied to nobody.
     elif card_no and decision in DECISIONS:
         errors["card_no"] = _("only a confirmed dump names a diner")
     note = clean_text(data.get("note"), "note", 500, errors)
-    return decision, diner, note
+    # A decision outside DECISIONS is in errors, and every caller raises before using it.
+    return cast(str, decision), diner, note
 
 
 def _add_review(session: Session, event: CameraEvent, number: int, decision: str, diner: Diner | None,
@@ -131,6 +137,7 @@ def _add_review(session: Session, event: CameraEvent, number: int, decision: str
         # Someone else reviewed the same event at the same moment and was first.
         raise Conflict(_("this event was reviewed by someone else just now"),
                        {"id": _("already reviewed")}) from None
+    # The event's status mirrors its newest decision, so the queue can filter on it.
     event.status = decision
     return review
 
@@ -175,20 +182,25 @@ def correct_review(session: Session, settings: AppConfig, actor: User, event_uui
         raise Conflict(_("this event has no decision yet; review it first"), {"id": _("not reviewed")})
     latest = previous[-1]
     same_diner = latest.diner_id == (diner.id if diner else None)
+    # A correction that changes nothing would only add a line to the diner's record.
     if latest.decision == decision and same_diner and latest.note == note:
         raise Conflict(_("the correction changes nothing"), {"decision": _("same as the current decision")})
     offence = current_offence(session, event)
     if offence is not None:
+        # An appeal is decided on the decision it contests; that decision must not change underneath it.
         open_appeal = session.scalar(select(Appeal).join(Escalation).where(
             Escalation.offence_id == offence.id, Appeal.status == "open").limit(1))
         if open_appeal is not None:
             raise Conflict(_("an appeal about this event is open; decide the appeal first"),
                            {"id": _("appeal open")})
+        # An annulment on appeal is final for this diner and this event.
         if offence.annulled_at is not None and diner is not None and diner.id == offence.diner_id:
             raise Conflict(_("this offence was annulled on appeal and cannot be confirmed again"),
                            {"card_no": _("annulled on appeal")})
+    # Flushed below so the new revision has the id a withdrawn offence points to.
     review = _add_review(session, event, latest.number + 1, decision, diner, note, reason, actor, now)
     session.flush()
+    # The same diner named again (say, only the note changed): their offence stands and nothing is recounted.
     same_offender = offence is not None and diner is not None and diner.id == offence.diner_id
     if offence is not None and not same_offender:
         end_offence(session, settings, offence, "withdrawn", actor, reason, now, review)

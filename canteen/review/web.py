@@ -41,14 +41,16 @@ def _filter() -> QueueFilter:
     errors = FieldErrors()
     wanted = parse_filter(request.args, errors)
     if errors:
+        # A bad filter in the URL shows the default queue with a message, not an error page.
         flash("; ".join(f"{field}: {text}" for field, text in errors.items()), "error")
         return QueueFilter()
     return wanted
 
 
-def _filter_args(wanted: QueueFilter) -> dict[str, str]:
+def _filter_args(wanted: QueueFilter) -> dict[str, Any]:
     args = {"canteen": wanted.canteen, "camera": wanted.camera,
             "day": wanted.day.isoformat() if wanted.day else None}
+    # The default status is left out, so the links of the plain queue stay plain.
     if wanted.status != "pending":
         args["status"] = wanted.status
     return {key: value for key, value in args.items() if value}
@@ -56,10 +58,13 @@ def _filter_args(wanted: QueueFilter) -> dict[str, str]:
 
 def _neighbours(event: CameraEvent, wanted: QueueFilter) -> tuple[CameraEvent | None, CameraEvent | None]:
     """The pending events before (newer) and after (older) this one in the queue's order."""
+    # Always the pending queue, whatever status the page filters on: the reviewer moves through what is left
+    # to decide.
     queue = [item for item in list_events(db.session, _settings(), _actor(), QueueFilter(
         "pending", wanted.canteen, wanted.camera, wanted.day))]
     ids = [item.id for item in queue]
     if event.id not in ids:
+        # An event no longer pending (just decided) leads to the newest one still waiting.
         return None, queue[0] if queue else None
     index = ids.index(event.id)
     return (queue[index - 1] if index > 0 else None), (queue[index + 1] if index + 1 < len(queue) else None)
@@ -107,6 +112,7 @@ def _after_decision(event: CameraEvent) -> Any:
     _newer, older = _neighbours(event, wanted)
     pending = QueueFilter("pending", wanted.canteen, wanted.camera, wanted.day)
     remaining = list_events(db.session, _settings(), _actor(), pending, limit=1)
+    # After the oldest pending event, start again from the newest one.
     following = older or (remaining[0] if remaining else None)
     if following is not None:
         return redirect(url_for(".event_page", event_uuid=following.uuid, **_filter_args(wanted)), 303)
@@ -142,6 +148,7 @@ def decide(event_uuid: str) -> Any:
         return _service_failure(event_uuid, error)
     flash(_("Decision saved: %(decision)s.", decision=decision_label(review.decision)), "success")
     before = db.session.get(CameraEvent, review.event_id)
+    assert before is not None  # the event was just reviewed and committed
     return _after_decision(before)
 
 
@@ -168,6 +175,7 @@ def media(event_uuid: str, kind: str) -> Any:
         event = get_event(db.session, _actor(), event_uuid)
     except NotFound:
         abort(404)
+    # After retention the row still lists the kinds; the deletion time says the files are gone.
     if kind not in MEDIA_KINDS or kind not in event.media or event.media_deleted_at is not None:
         abort(404)
     path = Path(media_root(current_app.instance_path)) / event.media_dir / file_name(kind)
@@ -179,6 +187,7 @@ def media(event_uuid: str, kind: str) -> Any:
     response = current_app.response_class(content, mimetype=mimetype)
     response.make_conditional(request, accept_ranges=True, complete_length=len(content))
     response.headers["Cache-Control"] = "private, no-store"
+    # Served only as the declared image or video type, never sniffed into something a browser would run.
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 

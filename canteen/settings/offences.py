@@ -36,7 +36,7 @@ class BoardSettings(Strict):
     def _one_name_at_most(cls, value: list[str]) -> list[str]:
         if len(set(value)) != len(value):
             raise ValueError("a field is listed twice")
-        # The full name beside the masked one would undo the masking on a public screen.
+        # The full name next to its masked form would defeat the mask.
         if "name" in value and "name_masked" in value:
             raise ValueError("show either name or name_masked, not both")
         return value
@@ -45,7 +45,7 @@ class BoardSettings(Strict):
 class RetentionSettings(Strict):
     """How long evidence is kept."""
 
-    # Footage of events a reviewer dismissed shows people who did nothing wrong: keep it briefly (PIPL).
+    # A dismissed event shows someone who did nothing wrong: privacy law wants its images kept only briefly.
     dismissed_media_days: int = Field(default=30, ge=0, le=3650)
 
 
@@ -60,10 +60,10 @@ class ReferralSettings(Strict):
 class OffenceSettings(Strict):
     """The offender ladder: steps, counting window, exposure length, approvers, camera alerts, retention."""
 
-    # The source's ladder: 1st offence a verbal warning, 2nd public exposure, 3rd a referral (纪检部门).
     steps: list[StepKind] = Field(default_factory=_default_steps, min_length=1)
     window: WindowKind = "rolling_12_months"
     exposure_days: int = Field(default=7, ge=1, le=365)
+    # Any step beyond a warning needs a second person's approval; these roles may give it.
     approver_roles: list[str] = Field(default_factory=lambda: ["admin", "reviewer", "discipline"],
                                       min_length=1)
     camera_silence_alert_minutes: int = Field(default=30, ge=1, le=10080)
@@ -74,6 +74,7 @@ class OffenceSettings(Strict):
     @field_validator("steps")
     @classmethod
     def _steps_never_go_down(cls, value: list[str]) -> list[str]:
+        # A milder step after a harsher one would let a repeat offender off more lightly than a first one.
         severity = [STEP_KINDS.index(step) for step in value]
         if severity != sorted(severity):
             raise ValueError("steps must not become milder (warning, then exposure, then referral)")
