@@ -169,7 +169,8 @@ def test_submission_waits_for_every_proposal(session, settings, admin, assessor,
 def test_spot_check_reweighs_and_findings_become_proposals(session, settings, admin, assessor, contractor):
     fill_month(session, admin, JULY, 60)
     session.commit()
-    draw = draw_month(session, settings, assessor, {"canteen": "zonghe", "month": "2021-07", "seed": 7}, now=LATER)
+    draw = draw_month(session, settings, assessor, {"canteen": "zonghe", "month": "2021-07", "seed": 7},
+                      now=LATER)
     first, second = draw.slots[:2]
     # Ledger plate weight of every meal is 6 kg: 7 kg re-weighed is 14.3 % off; 6.3 kg is 4.8 % off.
     off = record_check(session, settings, assessor, {
