@@ -258,13 +258,13 @@ class ApiClient:
 
     def post(self, path: str, json: Any = None, **kwargs: Any) -> Any:
         """POST JSON to /api/v1{path}."""
-        return self.client.post(f"/api/v1{path}", json=json, headers=self._headers(kwargs.pop("headers", None)),
-                                **kwargs)
+        return self.client.post(f"/api/v1{path}", json=json,
+                                headers=self._headers(kwargs.pop("headers", None)), **kwargs)
 
     def put(self, path: str, json: Any = None, **kwargs: Any) -> Any:
         """PUT JSON to /api/v1{path}."""
-        return self.client.put(f"/api/v1{path}", json=json, headers=self._headers(kwargs.pop("headers", None)),
-                               **kwargs)
+        return self.client.put(f"/api/v1{path}", json=json,
+                               headers=self._headers(kwargs.pop("headers", None)), **kwargs)
 
 
 @pytest.fixture

@@ -30,10 +30,12 @@ FAST_HASH = "pbkdf2:sha256:1000"  # real hashing, cheap enough for hundreds of t
 
 @contextmanager
 def built_app(database_url: str, tmp_path: Path, settings: AppConfig, *, csrf: bool) -> Iterator[Flask]:
-    """An app on the test database with the config's reference data loaded; its engine is closed afterwards."""
+    """An app on the test database with the config's reference data loaded; its engine is closed
+    afterwards."""
     app = create_app({
         "TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": database_url, "SETTINGS": settings,
-        "INSTANCE_PATH": str(tmp_path / "instance"), "PASSWORD_HASH_METHOD": FAST_HASH, "WTF_CSRF_ENABLED": csrf,
+        "INSTANCE_PATH": str(tmp_path / "instance"), "PASSWORD_HASH_METHOD": FAST_HASH,
+        "WTF_CSRF_ENABLED": csrf,
     })
     with app.app_context():
         sync_reference_data(db.session, settings)

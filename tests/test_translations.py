@@ -1,7 +1,9 @@
-"""The Chinese catalog (canteen/translations/zh_Hans_CN): complete, placeholder-safe, compiled, and in step with the code.
+"""The Chinese catalog (canteen/translations/zh_Hans_CN): complete, placeholder-safe, compiled, and in step
+with the code.
 
-`scripts/i18n` extracts, merges and compiles; translators fill in the msgstr. These tests catch a string added to the
-code without `scripts/i18n` being re-run, an untranslated or placeholder-breaking translation, and a stale .mo.
+`scripts/i18n` extracts, merges and compiles; translators fill in the msgstr. These tests catch a string added
+to the code without `scripts/i18n` being re-run, an untranslated or placeholder-breaking translation, and a
+stale .mo.
 """
 
 from __future__ import annotations
@@ -103,4 +105,5 @@ def test_catalog_has_every_string_in_the_code(catalog: Catalog) -> None:
     known = {_msgid(m) for m in catalog if m.id}
     missing = sorted((where, msgid) for msgid, where in extracted.items() if msgid not in known)
     assert not missing, (f"{len(missing)} string(s) in the code are not in messages.po (run scripts/i18n and "
-                         f"translate them): " + "; ".join(f"{where} {msgid!r}" for where, msgid in missing[:10]))
+                         f"translate them): "
+                         + "; ".join(f"{where} {msgid!r}" for where, msgid in missing[:10]))

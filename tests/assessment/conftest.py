@@ -15,14 +15,16 @@ from canteen.assessment.models import (Assessment, AssessmentLine, AssessmentRev
 from canteen.auth.models import User
 from canteen.config import AppConfig
 from canteen.extensions import db
-from canteen.assessment.spotchecks.models import SpotCheck, SpotCheckDraw, SpotCheckFinding, SpotCheckPhoto, SpotCheckReweigh
+from canteen.assessment.spotchecks.models import (SpotCheck, SpotCheckDraw, SpotCheckFinding, SpotCheckPhoto,
+                                                  SpotCheckReweigh)
 from tests.assessment.world import contractor_data, fill_month
 
 
 @pytest.fixture
 def user_in(session: Session, make_user: Callable[..., User]) -> Callable[..., User]:
     """``user_in("assessor")``: a new user, loaded in the ``session`` fixture."""
-    def factory(role: str = "assessor", canteens: list[str] | None = None, username: str | None = None) -> User:
+    def factory(role: str = "assessor", canteens: list[str] | None = None,
+                username: str | None = None) -> User:
         user = session.get(User, make_user(role, canteens, username=username).id)
         assert user is not None
         return user
@@ -71,15 +73,16 @@ def caterer(session: Session, user_in: Callable[..., User], admin: User, contrac
 def other_caterer(session: Session, user_in: Callable[..., User], admin: User) -> User:
     """A contractor-role user of another company (serving zonghe in 2021 too)."""
     user = user_in("contractor", username="rival")  # first: SQLite allows one writer at a time
-    other = save_contractor(session, admin, contractor_data(name="Other Catering", contract_no="OT-1",
-                                                            canteens=[{"canteen": "zonghe", "monthly_fee": "1"}]))
+    other = save_contractor(session, admin, contractor_data(
+        name="Other Catering", contract_no="OT-1", canteens=[{"canteen": "zonghe", "monthly_fee": "1"}]))
     link_user(session, admin, other.id, user.username)
     session.commit()
     return user
 
 
-ASSESSMENT_TABLES = (Assessment, AssessmentLine, AssessmentRevision, ProposalDecision, SpotCheck, SpotCheckDraw,
-                     SpotCheckFinding, SpotCheckPhoto, SpotCheckReweigh, SheetVersion, AuditEntry)
+ASSESSMENT_TABLES = (Assessment, AssessmentLine, AssessmentRevision, ProposalDecision, SpotCheck,
+                     SpotCheckDraw, SpotCheckFinding, SpotCheckPhoto, SpotCheckReweigh, SheetVersion,
+                     AuditEntry)
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""The assessment and spot-check API: shapes, workflow, and each bad request a clear 4xx with nothing stored."""
+"""The assessment and spot-check API: shapes, workflow, and each bad request a clear 4xx with nothing
+stored."""
 from __future__ import annotations
 
 import functools
@@ -61,7 +62,7 @@ def open_july(api, contractor, month="2021-07"):
     return api.post("/assessments", json={"contractor": contractor.id, "canteen": "zonghe", "month": month})
 
 
-# --- the sheet and contractors -------------------------------------------------------------------------------
+# --- the sheet and contractors ------------------------------------------------------------------------------
 
 def test_the_template_has_the_version_and_ten_items(api_as, client):
     api = api_as("assessor")
@@ -92,7 +93,7 @@ def test_contractors_are_listed_by_scope(api_as, world, caterer_api):
     assert_error(api_as("reviewer").get("/contractors"), 403)
 
 
-# --- assessments -----------------------------------------------------------------------------------------------
+# --- assessments --------------------------------------------------------------------------------------------
 
 def test_open_read_list_a_draft(api_as, world):
     api = api_as("assessor")
@@ -100,8 +101,8 @@ def test_open_read_list_a_draft(api_as, world):
     assert response.status_code == 201
     data = response.get_json()
     assert conforms(data, "Assessment")
-    assert (data["status"], data["total"], data["grade"]["code"], data["fee"]["payable"]) == ("draft", 100.0,
-                                                                                              "excellent", 200000.0)
+    assert (data["status"], data["total"], data["grade"]["code"],
+            data["fee"]["payable"]) == ("draft", 100.0, "excellent", 200000.0)
     assert [item["code"] for item in data["items"]][:2] == ["punctuality", "conduct"]
     assert api.get(f"/assessments/{data['id']}").get_json() == data
     listed = api.get(f"/assessments?contractor={world.id}&year=2021").get_json()
@@ -142,7 +143,8 @@ def test_other_roles_cannot_open_drafts(api_as, world, stored, role):
 
 def test_malformed_bodies(api_as, world, client):
     api = api_as("assessor")
-    assert_error(api.post("/assessments", data="{", headers={"Content-Type": "application/json"}), 400, "body")
+    assert_error(api.post("/assessments", data="{", headers={"Content-Type": "application/json"}), 400,
+                 "body")
     assert_error(api.post("/assessments", json=[1, 2]), 400, "body")
     assert_error(api.get("/assessments?year=soon"), 422, "year")
     assert_error(api.get("/assessments/999"), 404)
@@ -157,9 +159,8 @@ def test_deductions_and_their_errors(api_as, world, stored):
     assert response.status_code == 201
     line = response.get_json()
     assert conforms(line, "AssessmentLine")
-    assert (line["rule"], line["item"], line["count"], line["evidence"]["ledger_day"]) == ("late_opening",
-                                                                                          "punctuality", 2,
-                                                                                          "2021-07-12")
+    assert (line["rule"], line["item"], line["count"],
+            line["evidence"]["ledger_day"]) == ("late_opening", "punctuality", 2, "2021-07-12")
     before = stored()
     assert_error(api.post(path, json={"rule": "sneezing", "reference": "x"}), 422, "rule")
     assert_error(api.post(path, json={"rule": "late_opening", "points": 11, "reference": "x"}), 422, "points")
@@ -171,7 +172,8 @@ def test_deductions_and_their_errors(api_as, world, stored):
     detail = api.get(f"/assessments/{assessment['id']}").get_json()
     assert detail["total"] == 96 and detail["items"][0]["score"] == 6
     withdrawn = api.post(f"{path}/{line['id']}/withdraw", json={"reason": "the clock was wrong"})
-    assert withdrawn.status_code == 200 and withdrawn.get_json()["withdrawn"]["reason"] == "the clock was wrong"
+    assert (withdrawn.status_code == 200
+            and withdrawn.get_json()["withdrawn"]["reason"] == "the clock was wrong")
     assert_error(api.post(f"{path}/{line['id']}/withdraw", json={"reason": "again"}), 409)
     assert api.get(f"/assessments/{assessment['id']}").get_json()["total"] == 100
 
@@ -184,12 +186,14 @@ def test_the_workflow_through_the_api(api_as, world, caterer_api, stored):
     proposals = api.get(f"{base}/proposals").get_json()
     assert conforms(proposals, "ProposalList")
     assert {item["key"] for item in proposals["proposals"]} == {"ledger_missing", "plate_baseline"}
-    assert_error(api.post(f"{base}/proposals", json={"key": "ledger_missing", "accept": "yes"}), 422, "accept")
+    assert_error(api.post(f"{base}/proposals", json={"key": "ledger_missing", "accept": "yes"}), 422,
+                 "accept")
     submitted = api.post(f"{base}/submit")
     assert submitted.status_code == 200 and submitted.get_json()["status"] == "submitted"
     before = stored()
     # Locked: no more deductions, and a second submission is a conflict.
-    assert_error(api.post(f"{base}/deductions", json={"rule": "late_opening", "reference": "x"}), 409, "status")
+    assert_error(api.post(f"{base}/deductions", json={"rule": "late_opening", "reference": "x"}), 409,
+                 "status")
     assert_error(api.post(f"{base}/submit"), 409, "status")
     assert_error(api.post(f"{base}/finalize"), 409, "respond_by")
     assert_error(api.post(f"{base}/acknowledge", json={}), 403)  # only the caterer answers
@@ -229,7 +233,7 @@ def test_a_caterer_cannot_read_proposals(api_as, world, caterer_api):
     assert_error(caterer_api.get(f"/assessments/{assessment['id']}/proposals"), 403)
 
 
-# --- spot checks -----------------------------------------------------------------------------------------------
+# --- spot checks --------------------------------------------------------------------------------------------
 
 def test_draw_record_and_read_spot_checks(api_as, world, caterer_api, stored):
     api = api_as("assessor")
@@ -251,7 +255,8 @@ def test_draw_record_and_read_spot_checks(api_as, world, caterer_api, stored):
     body = {"canteen": "zonghe", "date": slot["date"], "meal": slot["meal"], "slot": slot["id"],
             "reweighs": [{"stream": "plate", "weight": 7.2}],
             "findings": [{"rule": "missing_sample", "note": "no soup sample", "rectify": True}]}
-    assert_error(api.post("/spot-checks", json={**body, "findings": [{"rule": "nap"}]}), 422, "findings.0.rule")
+    assert_error(api.post("/spot-checks", json={**body, "findings": [{"rule": "nap"}]}), 422,
+                 "findings.0.rule")
     assert stored() == before
     created = api.post("/spot-checks", json=body)
     assert created.status_code == 201
@@ -262,9 +267,11 @@ def test_draw_record_and_read_spot_checks(api_as, world, caterer_api, stored):
     assert_error(api.post("/spot-checks", json=body), 409, "slot")
     listed = caterer_api.get("/spot-checks?canteen=zonghe&month=2021-07").get_json()
     assert conforms(listed, "SpotCheckList") and [item["id"] for item in listed["checks"]] == [check["id"]]
-    assert caterer_api.get(f"/spot-checks/{check['id']}").get_json()["findings"][0]["rule"] == "missing_sample"
+    assert caterer_api.get(
+        f"/spot-checks/{check['id']}").get_json()["findings"][0]["rule"] == "missing_sample"
     assert_error(api_as("viewer").get(f"/spot-checks/{check['id']}"), 403)
-    finding = api.post(f"/spot-checks/{check['id']}/findings", json={"rule": "kitchen_not_clean", "rectify": True})
+    finding = api.post(f"/spot-checks/{check['id']}/findings",
+                       json={"rule": "kitchen_not_clean", "rectify": True})
     assert finding.status_code == 201 and conforms(finding.get_json(), "Finding")
     open_ones = api.get("/rectifications?status=open").get_json()
     assert conforms(open_ones, "FindingList") and len(open_ones["findings"]) == 2
@@ -287,7 +294,8 @@ def test_proposals_from_a_spot_check_reach_the_assessment(api_as, world):
     draw = api.post("/spot-check-draws", json={"canteen": "zonghe", "month": "2021-07", "seed": 5}).get_json()
     slot = draw["slots"][0]
     check = api.post("/spot-checks", json={"canteen": "zonghe", "date": slot["date"], "meal": slot["meal"],
-                                           "slot": slot["id"], "reweighs": [{"stream": "plate", "weight": 8}]})
+                                           "slot": slot["id"],
+                                           "reweighs": [{"stream": "plate", "weight": 8}]})
     check_id = check.get_json()["id"]
     assessment = open_july(api, world).get_json()
     base = f"/assessments/{assessment['id']}"
@@ -299,7 +307,7 @@ def test_proposals_from_a_spot_check_reach_the_assessment(api_as, world):
     assert api.post(f"{base}/submit").get_json()["status"] == "submitted"
 
 
-# --- the OpenAPI document ----------------------------------------------------------------------------------------
+# --- the OpenAPI document -----------------------------------------------------------------------------------
 
 def test_every_assessment_route_is_documented(app, api_as):
     document = api_as("viewer").get("/openapi.json").get_json()
@@ -314,7 +322,7 @@ def test_every_assessment_route_is_documented(app, api_as):
     assert len(routes) == 22 and routes == documented
 
 
-# --- every endpoint, every role ------------------------------------------------------------------------------
+# --- every endpoint, every role -----------------------------------------------------------------------------
 
 API_ROLES = ["admin", "assessor", "caterer", "viewer", "manager", "reviewer", "discipline"]
 VIEW = {"admin", "assessor", "caterer", "viewer"}
@@ -335,16 +343,20 @@ def api_world(app, session, settings, assessor, world, kept_ledger):
     submit(session, settings, assessor, sent.id)
     draft = open_assessment(session, settings, assessor, {"contractor": world.id, "canteen": "zonghe",
                                                           "month": "2021-08"}, now=LATER)
-    draw = draw_month(session, settings, assessor, {"canteen": "zonghe", "month": "2021-07", "seed": 1}, now=LATER)
-    check = record_check(session, settings, assessor, {"canteen": "zonghe", "date": draw.slots[0].day.isoformat(),
-                                                       "meal": draw.slots[0].meal_code, "slot": draw.slots[0].id},
+    draw = draw_month(session, settings, assessor, {"canteen": "zonghe", "month": "2021-07", "seed": 1},
+                      now=LATER)
+    check = record_check(session, settings, assessor, {"canteen": "zonghe",
+                                                       "date": draw.slots[0].day.isoformat(),
+                                                       "meal": draw.slots[0].meal_code,
+                                                       "slot": draw.slots[0].id},
                          now=LATER)
     session.commit()
     return {"sent": sent.id, "draft": draft.id, "check": check.id}
 
 
 def endpoint_matrix(ids):
-    """(method, path, body, roles that get past the role check); bodies are invalid so nothing is ever stored."""
+    """(method, path, body, roles that get past the role check); bodies are invalid so nothing is ever
+    stored."""
     sent, draft, check = ids["sent"], ids["draft"], ids["check"]
     return [
         ("get", "/assessment-template", None, VIEW),

@@ -9,7 +9,6 @@ from canteen.assessment.spotchecks.draw import draw_slots
 from canteen.assessment.spotchecks.models import SpotCheckDraw, SpotCheckSlot
 
 
-
 def test_draw_every_canteen_then_verify(app, runner, settings, schema_stamped):
     result = runner.invoke(args=["spot-check-draw", "--month", "2021-07"])
     assert result.exit_code == 0, result.output
@@ -18,8 +17,8 @@ def test_draw_every_canteen_then_verify(app, runner, settings, schema_stamped):
     with app.app_context():
         draw = db.session.scalars(select(SpotCheckDraw).where(SpotCheckDraw.canteen_id == 1)).one()
         assert f"seed {draw.seed}:" in lines[0] and draw.drawn_by_id is None
-        assert [(slot.day, slot.meal_code) for slot in draw.slots] == draw_slots(settings, draw.canteen, draw.month,
-                                                                                 draw.seed, draw.count)
+        assert [(slot.day, slot.meal_code) for slot in draw.slots] == draw_slots(
+            settings, draw.canteen, draw.month, draw.seed, draw.count)
     again = runner.invoke(args=["spot-check-draw", "--month", "2021-07"])
     assert again.exit_code == 0 and "nothing to draw" in again.output
     verified = runner.invoke(args=["spot-check-verify", "--canteen", "zonghe", "--month", "2021-07"])

@@ -1,4 +1,5 @@
-"""The assessment and spot-check pages: every page and form per role, the printable PDFs and the Excel file."""
+"""The assessment and spot-check pages: every page and form per role, the printable PDFs and the Excel
+file."""
 from __future__ import annotations
 
 import io
@@ -39,19 +40,23 @@ class World:
 
 @pytest.fixture
 def world(app, session, settings, admin, assessor, contractor, caterer, kept_ledger) -> World:
-    """A July draft at badajie, a submitted July at zonghe with a photo line, and a July check with a photo."""
+    """A July draft at badajie, a submitted July at zonghe with a photo line, and a July check with a
+    photo."""
     root = media_root(app.instance_path)
-    draw = draw_month(session, settings, assessor, {"canteen": "zonghe", "month": "2021-07", "seed": 3}, now=LATER)
+    draw = draw_month(session, settings, assessor, {"canteen": "zonghe", "month": "2021-07", "seed": 3},
+                      now=LATER)
     check = record_check(session, settings, assessor, {
         "canteen": "zonghe", "date": draw.slots[0].day.isoformat(), "meal": draw.slots[0].meal_code,
-        "slot": draw.slots[0].id, "findings": [{"rule": "missing_sample", "rectify": True, "note": "no sample"}],
+        "slot": draw.slots[0].id,
+        "findings": [{"rule": "missing_sample", "rectify": True, "note": "no sample"}],
         "reweighs": [{"stream": "plate", "weight": "6.1"}]}, now=LATER)
     photo = add_photo(session, assessor, check.id, PNG, root, "bins", now=LATER)
     draft = open_assessment(session, settings, assessor, {"contractor": contractor.id, "canteen": "badajie",
                                                           "month": "2021-07"}, now=LATER)
     sent = open_assessment(session, settings, assessor, {"contractor": contractor.id, "canteen": "zonghe",
                                                          "month": "2021-07"}, now=LATER)
-    line = add_line(session, settings, assessor, sent.id, {"rule": "late_opening", "count": 2, "note": "twice late"},
+    line = add_line(session, settings, assessor, sent.id,
+                    {"rule": "late_opening", "count": 2, "note": "twice late"},
                     photo=PNG, media_root=root, now=LATER)
     from canteen.assessment.decisions import decide_proposal
 
@@ -85,18 +90,20 @@ def page_expectations(w: World) -> dict[str, tuple[str, dict[str, int]]]:
         "sheet pdf": (f"/assessment/{w.submitted}/sheet.pdf", {**view, "stranger": 404}),
         "template": ("/assessment/template", view),
         "summary": (f"/assessment/summary?contractor={w.contractor}&year=2021", {**view, "stranger": 404}),
-        "summary xlsx": (f"/assessment/summary.xlsx?contractor={w.contractor}&year=2021", {**view, "stranger": 404}),
-        "summary pdf": (f"/assessment/summary.pdf?contractor={w.contractor}&year=2021", {**view, "stranger": 404}),
+        "summary xlsx": (f"/assessment/summary.xlsx?contractor={w.contractor}&year=2021",
+                         {**view, "stranger": 404}),
+        "summary pdf": (f"/assessment/summary.pdf?contractor={w.contractor}&year=2021",
+                        {**view, "stranger": 404}),
         "line photo": (f"/assessment/lines/{w.line}/photo", {"admin": 200, "assessor": 200, "caterer": 200,
-                                                            "stranger": 404, "viewer": 403}),
+                                                             "stranger": 404, "viewer": 403}),
         "contractors": ("/assessment/contractors", {"admin": 200}),
         "contractor": (f"/assessment/contractors/{w.contractor}", {"admin": 200}),
         "spot checks": ("/spot-checks/?canteen=zonghe&month=2021-07", {"admin": 200, "assessor": 200,
-                                                                        "caterer": 200, "stranger": 404}),
+                                                                       "caterer": 200, "stranger": 404}),
         "spot check": (f"/spot-checks/{w.check}", {"admin": 200, "assessor": 200, "caterer": 200,
                                                    "stranger": 404}),
         "spot check photo": (f"/spot-checks/{w.check}/photos/{w.photo}", {"admin": 200, "assessor": 200,
-                                                                           "caterer": 200, "stranger": 404}),
+                                                                          "caterer": 200, "stranger": 404}),
         "record form": (f"/spot-checks/new?slot={w.slot}", {"admin": 200, "assessor": 200}),
         "rectifications": ("/spot-checks/rectifications?status=overdue", {"admin": 200, "assessor": 200,
                                                                           "caterer": 200, "stranger": 200}),
@@ -125,13 +132,17 @@ def count_rows(app, model) -> int:
 
 
 POSTS = {
-    "open": ("/assessment/open", lambda w: {"contractor": w.contractor, "canteen": "badajie", "month": "2021-06"},
+    "open": ("/assessment/open",
+             lambda w: {"contractor": w.contractor, "canteen": "badajie", "month": "2021-06"},
              {"admin", "assessor"}),
-    "line": ("/assessment/{draft}/lines", lambda w: {"rule": "late_opening", "reference": "x"}, {"admin", "assessor"}),
+    "line": ("/assessment/{draft}/lines", lambda w: {"rule": "late_opening", "reference": "x"},
+             {"admin", "assessor"}),
     "proposal": ("/assessment/{draft}/proposals", lambda w: {"key": "ledger_missing", "decision": "accept"},
                  {"admin", "assessor"}),
-    "contractor": ("/assessment/contractors/{contractor}", lambda w: {"action": "save", "name": "X"}, {"admin"}),
-    "draw": ("/spot-checks/draw", lambda w: {"canteen": "badajie", "month": "2021-07"}, {"admin", "assessor"}),
+    "contractor": ("/assessment/contractors/{contractor}", lambda w: {"action": "save", "name": "X"},
+                   {"admin"}),
+    "draw": ("/spot-checks/draw", lambda w: {"canteen": "badajie", "month": "2021-07"},
+             {"admin", "assessor"}),
     "record": ("/spot-checks/new", lambda w: {"canteen": "zonghe", "date": "2021-07-02", "meal": "lunch",
                                               "kind": "ad_hoc"}, {"admin", "assessor"}),
     "finding": ("/spot-checks/{check}/findings", lambda w: {"rule": "late_opening"}, {"admin", "assessor"}),
@@ -151,14 +162,17 @@ def test_forms_refuse_roles_without_the_right(app, client, world, as_role, role)
     for action in ("submit", "amend", "answer", "finalize"):
         assert client.post(f"/assessment/{world.submitted}/action", data={"action": action, "text": "x"}
                            ).status_code == 403, action
-    assert (count_rows(app, Assessment), count_rows(app, AssessmentLine), count_rows(app, Contractor)) == before
+    assert (count_rows(app, Assessment), count_rows(app, AssessmentLine),
+            count_rows(app, Contractor)) == before
 
 
 def test_only_the_assessed_caterer_may_respond(app, client, world, as_role):
     as_role("assessor")
-    assert client.post(f"/assessment/{world.submitted}/action", data={"action": "acknowledge"}).status_code == 403
+    assert client.post(f"/assessment/{world.submitted}/action",
+                       data={"action": "acknowledge"}).status_code == 403
     as_role("stranger")
-    assert client.post(f"/assessment/{world.submitted}/action", data={"action": "acknowledge"}).status_code == 404
+    assert client.post(f"/assessment/{world.submitted}/action",
+                       data={"action": "acknowledge"}).status_code == 404
     as_role("caterer")
     response = client.post(f"/assessment/{world.submitted}/action", data={"action": "dispute", "text": ""})
     assert response.status_code == 422 and "reason" in response.get_data(as_text=True)
@@ -181,12 +195,13 @@ def test_a_refused_deduction_shows_the_field_and_stores_nothing(app, client, wor
     as_role("assessor")
     before = count_rows(app, AssessmentLine)
     response = client.post(f"/assessment/{world.draft}/lines", data={"rule": "late_opening", "points": "40",
-                                                                      "reference": "x"})
+                                                                     "reference": "x"})
     assert response.status_code == 422
     # The points field carries its error (in whatever language the page is in).
     assert re.search(r'id="points"[^>]*><span class="err">[^<]+</span>', response.get_data(as_text=True))
     assert count_rows(app, AssessmentLine) == before
-    response = client.post(f"/assessment/{world.submitted}/lines", data={"rule": "late_opening", "reference": "x"})
+    response = client.post(f"/assessment/{world.submitted}/lines",
+                           data={"rule": "late_opening", "reference": "x"})
     assert response.status_code == 409 and count_rows(app, AssessmentLine) == before
 
 
@@ -197,14 +212,16 @@ def test_a_deduction_with_a_photo_from_the_page(app, client, world, as_role):
         "photo": (io.BytesIO(PNG), "tables.png")}, content_type="multipart/form-data")
     assert response.status_code == 302
     with app.app_context():
-        line = db.session.scalars(select(AssessmentLine).where(AssessmentLine.assessment_id == world.draft)).one()
+        line = db.session.scalars(select(AssessmentLine)
+                                  .where(AssessmentLine.assessment_id == world.draft)).one()
         assert line.photo and line.count == 2
         line_id = line.id
     photo = client.get(f"/assessment/lines/{line_id}/photo")
     assert photo.data == PNG and photo.mimetype == "image/png"
     photo.close()
     refused = client.post(f"/assessment/{world.draft}/lines", data={
-        "rule": "dirty_dining_area", "photo": (io.BytesIO(b"<svg/>"), "x.svg")}, content_type="multipart/form-data")
+        "rule": "dirty_dining_area", "photo": (io.BytesIO(b"<svg/>"), "x.svg")},
+        content_type="multipart/form-data")
     assert refused.status_code == 422 and count_rows(app, AssessmentLine) == 3
 
 
@@ -253,7 +270,8 @@ def test_the_contractor_admin_pages(app, client, world, as_role, make_user):
     data = {"action": "save", "name": "New Caterer Ltd", "contract_no": "NC-1", "starts_on": "2024-01-01",
             "ends_on": "2026-12-31", "serve-zonghe": "1", "fee-zonghe": "12345.6", "active": "1"}
     assert client.post(f"/assessment/contractors/{new_id}", data=data).status_code == 422  # no reason
-    assert client.post(f"/assessment/contractors/{new_id}", data={**data, "reason": "renamed"}).status_code == 302
+    assert client.post(f"/assessment/contractors/{new_id}",
+                       data={**data, "reason": "renamed"}).status_code == 302
     cook = make_user("contractor", username="newcook")
     assert client.post(f"/assessment/contractors/{new_id}", data={"action": "link",
                                                                   "username": "newcook"}).status_code == 302
@@ -273,16 +291,17 @@ def test_the_spot_check_pages_record_and_close(app, client, world, as_role):
         as_text=True)
     response = client.post("/spot-checks/new", data={
         "canteen": "zonghe", "date": "2021-07-20", "meal": "lunch", "kind": "follow_up", "unit": "kg",
-        "rw-plate": "6", "cl-food_safety": "ok", f"close-{finding}": "1", f"close-note-{finding}": "samples kept"})
+        "rw-plate": "6", "cl-food_safety": "ok", f"close-{finding}": "1",
+        f"close-note-{finding}": "samples kept"})
     assert response.status_code == 302, response.get_data(as_text=True)
     follow_up = client.get(response.headers["Location"]).get_data(as_text=True)
     assert f"#{finding}" in follow_up
     closed = client.get("/spot-checks/rectifications?status=closed").get_data(as_text=True)
     assert f'data-finding="{finding}"' in closed
-    assert f'data-finding="{finding}"' not in client.get("/spot-checks/rectifications?status=overdue").get_data(
-        as_text=True)
-    refused = client.post("/spot-checks/new", data={"canteen": "zonghe", "date": "2021-07-21", "meal": "brunch",
-                                                    "kind": "ad_hoc"})
+    assert f'data-finding="{finding}"' not in client.get(
+        "/spot-checks/rectifications?status=overdue").get_data(as_text=True)
+    refused = client.post("/spot-checks/new", data={"canteen": "zonghe", "date": "2021-07-21",
+                                                    "meal": "brunch", "kind": "ad_hoc"})
     assert refused.status_code == 422 and "meal" in refused.get_data(as_text=True)
     assert client.get("/spot-checks/rectifications?status=soon").status_code == 404
 
@@ -318,8 +337,8 @@ def test_demo_data(app, session, settings, kept_ledger, user_in):
     from tests.assessment.world import fill_month
 
     # Users first: SQLite has one writer, and the ledger rows below hold the write lock until the commit.
-    users = {name: user_in(role, username=name) for name, role in (("admin", "admin"), ("assessor", "assessor"),
-                                                                   ("contractor", "contractor"))}
+    users = {name: user_in(role, username=name)
+             for name, role in (("admin", "admin"), ("assessor", "assessor"), ("contractor", "contractor"))}
     for month in (date(2021, 6, 1), date(2021, 7, 1), date(2021, 8, 1)):
         fill_month(session, users["admin"], month, 60, canteen="badajie")
     session.commit()
@@ -350,7 +369,8 @@ def test_every_assessment_form_needs_the_csrf_token(app, world, admin, csrf_app)
     assert client.post("/login", data={"username": admin.username, "password": "password123",
                                        "csrf_token": token}).status_code == 302
     ours = {rule.endpoint: rule for rule in csrf_app.url_map.iter_rules()
-            if "POST" in (rule.methods or set()) and rule.endpoint.split(".")[0] in ("assessment", "spotchecks")}
+            if "POST" in (rule.methods or set())
+            and rule.endpoint.split(".")[0] in ("assessment", "spotchecks")}
     arguments = {"assessment_id": world.draft, "line_id": world.line, "contractor_id": world.contractor,
                  "check_id": world.check}
     before = (count_rows(app, Assessment), count_rows(app, AssessmentLine), count_rows(app, Contractor))
@@ -360,4 +380,5 @@ def test_every_assessment_form_needs_the_csrf_token(app, world, admin, csrf_app)
         response = client.post(url, data={"action": "submit", "rule": "late_opening", "reference": "x",
                                           "canteen": "zonghe", "month": "2021-06"})
         assert response.status_code == 400, endpoint
-    assert (count_rows(app, Assessment), count_rows(app, AssessmentLine), count_rows(app, Contractor)) == before
+    assert (count_rows(app, Assessment), count_rows(app, AssessmentLine),
+            count_rows(app, Contractor)) == before

@@ -52,8 +52,8 @@ def test_missing_and_late_ledger_meals_are_proposed(session, settings, admin, as
     decide_proposal(session, settings, assessor, assessment.id, "ledger_missing", accept=True, now=LATER)
     session.commit()
     [line] = assessment.lines
-    assert (line.code, line.count, line.proposal_key, line.ledger_day) == ("ledger_entry_missing", 2,
-                                                                          "ledger_missing", date(2021, 7, 5))
+    assert (line.code, line.count, line.proposal_key,
+            line.ledger_day) == ("ledger_entry_missing", 2, "ledger_missing", date(2021, 7, 5))
     assert score_of(assessment).total == 98
     assert not undecided_proposals(session, settings, assessment, now=LATER)
 
@@ -76,8 +76,8 @@ def test_plate_waste_against_the_same_month_last_year(session, settings, admin, 
     fill_month(session, admin, date(2020, 7, 1), 60)
     fill_month(session, admin, JULY, 72.5)
     session.commit()
-    assert plate_baseline(session, settings, canteen_row(session), JULY, LATER) == (60, "same_month_last_year",
-                                                                                     ["2020-07"])
+    assert plate_baseline(session, settings, canteen_row(session), JULY,
+                          LATER) == (60, "same_month_last_year", ["2020-07"])
     assessment = draft(session, settings, assessor, contractor)
     proposal = by_key(session, settings, assessment)["plate_baseline"]
     assert proposal.detail["excess_pct"] == 20.8 and proposal.count == 4  # four whole 5 % steps
@@ -112,7 +112,8 @@ def test_less_waste_than_the_baseline_proposes_nothing(session, settings, admin,
     assert proposal.detail["excess_pct"] == -16.7 and proposal.count == 0 and not proposal.needs_decision
 
 
-def test_without_any_baseline_there_is_no_plate_proposal_to_decide(session, settings, admin, assessor, contractor):
+def test_without_any_baseline_there_is_no_plate_proposal_to_decide(session, settings, admin, assessor,
+                                                                   contractor):
     fill_month(session, admin, JULY, 90)
     session.commit()
     assessment = draft(session, settings, assessor, contractor)
@@ -120,7 +121,8 @@ def test_without_any_baseline_there_is_no_plate_proposal_to_decide(session, sett
     assert proposal.count == 0 and proposal.detail["baseline_g"] is None
 
 
-def test_override_needs_a_reason_and_replaces_the_earlier_decision(session, settings, admin, assessor, contractor):
+def test_override_needs_a_reason_and_replaces_the_earlier_decision(session, settings, admin, assessor,
+                                                                   contractor):
     fill_month(session, admin, JULY, 60, skip={(date(2021, 7, day), "dinner") for day in (3, 4, 5)})
     session.commit()
     assessment = draft(session, settings, assessor, contractor)
@@ -128,7 +130,8 @@ def test_override_needs_a_reason_and_replaces_the_earlier_decision(session, sett
         decide_proposal(session, settings, assessor, assessment.id, "ledger_missing", accept=False, count=1)
     assert "reason" in caught.value.fields
     with pytest.raises(InvalidInput) as caught:
-        decide_proposal(session, settings, assessor, assessment.id, "ledger_missing", accept=False, reason="x")
+        decide_proposal(session, settings, assessor, assessment.id, "ledger_missing", accept=False,
+                        reason="x")
     assert "count" in caught.value.fields
     with pytest.raises(NotFound):
         decide_proposal(session, settings, assessor, assessment.id, "finding:999", accept=True)
@@ -139,7 +142,8 @@ def test_override_needs_a_reason_and_replaces_the_earlier_decision(session, sett
     session.commit()
     first, second = assessment.decisions
     assert first.superseded and (first.accepted, first.decided_count) == (True, 3)
-    assert not second.superseded and (second.accepted, second.proposed_count, second.decided_count) == (False, 3, 1)
+    assert not second.superseded and (second.accepted, second.proposed_count,
+                                      second.decided_count) == (False, 3, 1)
     assert second.reason == "the 4th and 5th were a closed holiday"
     old, new = assessment.lines
     assert not old.active and old.withdraw_reason == "superseded by a new decision"
@@ -169,13 +173,15 @@ def test_submission_waits_for_every_proposal(session, settings, admin, assessor,
 def test_spot_check_reweighs_and_findings_become_proposals(session, settings, admin, assessor, contractor):
     fill_month(session, admin, JULY, 60)
     session.commit()
-    draw = draw_month(session, settings, assessor, {"canteen": "zonghe", "month": "2021-07", "seed": 7}, now=LATER)
+    draw = draw_month(session, settings, assessor, {"canteen": "zonghe", "month": "2021-07", "seed": 7},
+                      now=LATER)
     first, second = draw.slots[:2]
     # Ledger plate weight of every meal is 6 kg: 7 kg re-weighed is 14.3 % off; 6.3 kg is 4.8 % off.
     off = record_check(session, settings, assessor, {
         "canteen": "zonghe", "date": first.day.isoformat(), "meal": first.meal_code, "slot": first.id,
         "reweighs": [{"stream": "plate", "weight": "7"}],
-        "findings": [{"rule": "missing_sample", "count": 1, "note": "no sample of the fish", "rectify": True}]},
+        "findings": [{"rule": "missing_sample", "count": 1, "note": "no sample of the fish",
+                      "rectify": True}]},
         now=LATER)
     record_check(session, settings, assessor, {
         "canteen": "zonghe", "date": second.day.isoformat(), "meal": second.meal_code, "slot": second.id,
@@ -185,8 +191,8 @@ def test_spot_check_reweighs_and_findings_become_proposals(session, settings, ad
     proposals = by_key(session, settings, assessment)
     reweigh = proposals[f"reweigh:{off.id}"]
     assert (reweigh.rule_code, reweigh.count, reweigh.spot_check_id) == ("reweigh_off_ledger", 1, off.id)
-    assert reweigh.detail["streams"] == [{"stream": "plate", "weighed_kg": 7.0, "ledger_kg": 6.0, "diff_kg": -1.0,
-                                          "diff_pct": -14.3, "beyond_tolerance": True}]
+    assert reweigh.detail["streams"] == [{"stream": "plate", "weighed_kg": 7.0, "ledger_kg": 6.0,
+                                          "diff_kg": -1.0, "diff_pct": -14.3, "beyond_tolerance": True}]
     assert len([key for key in proposals if key.startswith("reweigh:")]) == 1
     finding = proposals[f"finding:{off.findings[0].id}"]
     assert (finding.rule_code, finding.count, finding.spot_check_id) == ("missing_sample", 1, off.id)

@@ -40,18 +40,21 @@ def test_deductions_are_points_times_count():
 def test_a_rule_never_takes_more_than_its_cap():
     # A meal's ledger entry missing: -1 each, at most -6, however many meals are missing.
     card = score_month(SHEET, [deduction("ledger_entry_missing", 9)], FEE)
-    rule = next(rule for item in card.items for rule in item.rules if rule.rule.code == "ledger_entry_missing")
+    rule = next(rule for item in card.items for rule in item.rules
+                if rule.rule.code == "ledger_entry_missing")
     assert (rule.raw, rule.points, rule.capped) == (9, 6, True)
     assert item_score(card, "waste_ledger") == 6
 
 
 def test_the_cap_applies_to_the_rules_lines_together():
-    card = score_month(SHEET, [deduction("ledger_entry_missing", 4), deduction("ledger_entry_missing", 4)], FEE)
+    card = score_month(SHEET, [deduction("ledger_entry_missing", 4), deduction("ledger_entry_missing", 4)],
+                       FEE)
     assert item_score(card, "waste_ledger") == 6
 
 
 def test_an_item_never_goes_below_zero():
-    lines = [deduction("ledger_falsified"), deduction("ledger_entry_missing", 6), deduction("disposal_irregular", 3)]
+    lines = [deduction("ledger_falsified"), deduction("ledger_entry_missing", 6),
+             deduction("disposal_irregular", 3)]
     card = score_month(SHEET, lines, FEE)
     waste = next(item for item in card.items if item.item.code == "waste_ledger")
     assert waste.deducted == 24 and waste.score == 0
@@ -110,7 +113,8 @@ def test_bonus_caps_per_item_and_overall():
     ([], 100, "excellent"),
     ([deduction("ledger_falsified"), deduction("menu_not_published", 1)], 87, "good"),
     ([deduction("ledger_falsified"), deduction("survey_below_80")], 84, "good"),
-    ([deduction("ledger_falsified"), deduction("plate_over_baseline", 4), deduction("survey_below_80")], 76, "pass"),
+    ([deduction("ledger_falsified"), deduction("plate_over_baseline", 4), deduction("survey_below_80")],
+     76, "pass"),
     ([deduction("ledger_falsified"), deduction("plate_over_baseline", 4), deduction("survey_below_80"),
       deduction("missing_sample", 4)], 64, "fail"),
 ])

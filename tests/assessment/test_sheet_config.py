@@ -43,20 +43,24 @@ def _items(raw: dict) -> list[dict]:
 
 
 @pytest.mark.parametrize("mutate, message", [
-    (lambda c: _items(c)[0].update(max_points=12), "assessment.items: Value error, items: the max_points add up to 102"),
+    (lambda c: _items(c)[0].update(max_points=12),
+     "assessment.items: Value error, items: the max_points add up to 102"),
     (lambda c: _items(c).pop(), "exactly 10 items, not 9"),
     (lambda c: _items(c).append(copy.deepcopy(_items(c)[0])), "exactly 10 items, not 11"),
     (lambda c: _items(c)[2].update(name_zh="  "), "assessment.items.2.name_zh"),
     (lambda c: _items(c)[2].pop("name_en"), "assessment.items.2.name_en: Field required"),
-    (lambda c: _items(c)[1]["rules"][0].update(points=9), "items.1.rules.0.points: 9 is more than the item's 8 points"),
-    (lambda c: _items(c)[1]["rules"][0].update(cap=10), "items.1.rules.0.cap: 10 is more than the item's 8 points"),
+    (lambda c: _items(c)[1]["rules"][0].update(points=9),
+     "items.1.rules.0.points: 9 is more than the item's 8 points"),
+    (lambda c: _items(c)[1]["rules"][0].update(cap=10),
+     "items.1.rules.0.cap: 10 is more than the item's 8 points"),
     (lambda c: _items(c)[1]["rules"][0].update(per="week"), "assessment.items.1.rules.0.per"),
     (lambda c: _items(c)[1]["rules"][0].update(code="late_opening"), "duplicate code late_opening"),
     (lambda c: _items(c)[1].update(group="nowhere"), "items.1.group: unknown group 'nowhere'"),
     (lambda c: _items(c)[1]["rules"].clear(), "assessment.items.1.rules"),
     (lambda c: c["assessment"]["bands"].pop(), "bands: one band must start at min_score 0"),
     (lambda c: c["assessment"].update(colour="red"), "assessment.colour: unknown key"),
-    (lambda c: c["assessment"]["spot_checks"].update(checks_per_month=0), "assessment.spot_checks.checks_per_month"),
+    (lambda c: c["assessment"]["spot_checks"].update(checks_per_month=0),
+     "assessment.spot_checks.checks_per_month"),
     (lambda c: c["assessment"]["bonuses"][0].update(points=6), "bonuses.0.points: more than bonus_cap 5"),
 ])
 def test_bad_sheets_are_refused_naming_the_key(raw, mutate, message):

@@ -11,11 +11,12 @@ from canteen.assessment import audit
 from canteen.assessment.media import media_root
 from canteen.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from canteen.reference.models import Canteen
-from canteen.assessment.spotchecks.draw import (draw_missing, draw_month, draw_slots, seed_visible, serving_days,
-                                     slot_visible, verify_draw)
+from canteen.assessment.spotchecks.draw import (draw_missing, draw_month, draw_slots, seed_visible,
+                                                serving_days, slot_visible, verify_draw)
 from canteen.assessment.spotchecks.models import SpotCheck, SpotCheckDraw, SpotCheckFinding
-from canteen.assessment.spotchecks.services import (add_finding, add_photo, check_as_dict, list_checks, record_check,
-                                         rectifications, respond_to_check, reweigh_comparison, visible_check)
+from canteen.assessment.spotchecks.services import (add_finding, add_photo, check_as_dict, list_checks,
+                                                    record_check, rectifications, respond_to_check,
+                                                    reweigh_comparison, visible_check)
 from tests.assessment.world import LATER, canteen_row, fill_month, put_entry
 
 JULY = date(2021, 7, 1)
@@ -69,9 +70,11 @@ def test_a_recorded_draw_reproduces(session, settings, assessor):
 
 
 def test_a_given_seed_is_replayed(session, settings, assessor):
-    draw = draw_month(session, settings, assessor, {"canteen": "zonghe", "month": "2021-07", "seed": "42"}, now=LATER)
+    draw = draw_month(session, settings, assessor, {"canteen": "zonghe", "month": "2021-07", "seed": "42"},
+                      now=LATER)
     assert draw.seed == 42
-    assert [(slot.day, slot.meal_code) for slot in draw.slots] == draw_slots(settings, draw.canteen, JULY, 42, 4)
+    assert [(slot.day, slot.meal_code)
+            for slot in draw.slots] == draw_slots(settings, draw.canteen, JULY, 42, 4)
 
 
 @pytest.mark.parametrize("data, field", [
@@ -103,7 +106,8 @@ def test_the_scheduler_draws_every_canteen_once(session, settings):
 
 def test_a_caterer_never_sees_future_slots_or_the_seed(session, settings, assessor, caterer):
     now = datetime(2021, 7, 14, 4, tzinfo=timezone.utc)
-    draw = draw_month(session, settings, assessor, {"canteen": "zonghe", "month": "2021-07", "seed": 3}, now=now)
+    draw = draw_month(session, settings, assessor, {"canteen": "zonghe", "month": "2021-07", "seed": 3},
+                      now=now)
     today = date(2021, 7, 14)
     for slot in draw.slots:
         assert slot_visible(assessor, slot, settings, False, now)
@@ -113,12 +117,13 @@ def test_a_caterer_never_sees_future_slots_or_the_seed(session, settings, assess
     assert seed_visible(caterer, draw, settings, LATER)
 
 
-# --- records ---------------------------------------------------------------------------------------------------
+# --- records ------------------------------------------------------------------------------------------------
 
 @pytest.fixture
 def july_draw(session, settings, assessor):
     """July 2021 at zonghe drawn with seed 11, and a complete ledger (plate 6 kg per meal)."""
-    draw = draw_month(session, settings, assessor, {"canteen": "zonghe", "month": "2021-07", "seed": 11}, now=LATER)
+    draw = draw_month(session, settings, assessor, {"canteen": "zonghe", "month": "2021-07", "seed": 11},
+                      now=LATER)
     fill_month(session, assessor, JULY, 60)
     session.commit()
     return draw
@@ -126,24 +131,27 @@ def july_draw(session, settings, assessor):
 
 def check_data(slot, **extra):
     """A valid record for a drawn slot."""
-    return {"canteen": "zonghe", "date": slot.day.isoformat(), "meal": slot.meal_code, "slot": slot.id, **extra}
+    return {"canteen": "zonghe", "date": slot.day.isoformat(), "meal": slot.meal_code, "slot": slot.id,
+            **extra}
 
 
 def test_a_check_record_with_checklist_reweighs_and_findings(session, settings, assessor, july_draw):
     slot = july_draw.slots[0]
     check = record_check(session, settings, assessor, check_data(
-        slot, checklist={"punctuality": "ok", "food_safety": "ok", "dining_area": "n/a"}, summary="busy lunch",
+        slot, checklist={"punctuality": "ok", "food_safety": "ok", "dining_area": "n/a"},
+        summary="busy lunch",
         reweighs=[{"stream": "plate", "weight": "13.2", "unit": "jin"}, {"stream": "prep", "weight": "5.2"}],
         findings=[{"rule": "missing_sample", "note": "no sample of the soup", "rectify": True},
                   {"rule": "dirty_dining_area", "count": 2}]), now=LATER)
     session.commit()
     assert check.kind == "drawn" and check.inspector_id == assessor.id and check.sheet_version.number == 1
     # A finding marks its item on the checklist, whatever was ticked.
-    assert json.loads(check.checklist) == {"punctuality": "ok", "food_safety": "finding", "dining_area": "finding"}
+    assert json.loads(check.checklist) == {"punctuality": "ok", "food_safety": "finding",
+                                           "dining_area": "finding"}
     rows = {row.stream: row for row in reweigh_comparison(session, settings, check)}
     plate, prep = rows["plate"], rows["prep"]
-    assert (plate.weighed_g, plate.ledger_g, plate.diff_g, plate.diff_pct, plate.beyond) == (6600, 6000, -600, -9.1,
-                                                                                             False)
+    assert (plate.weighed_g, plate.ledger_g, plate.diff_g, plate.diff_pct,
+            plate.beyond) == (6600, 6000, -600, -9.1, False)
     assert (prep.weighed_g, prep.ledger_g, prep.diff_pct, prep.beyond) == (5200, 5000, -3.8, False)
     sample, dirty = check.findings
     assert sample.rectify_by == slot.day + timedelta(days=7) and sample.open
@@ -156,8 +164,8 @@ def test_a_check_record_with_checklist_reweighs_and_findings(session, settings, 
 
 def test_a_meal_without_ledger_weight_is_flagged(session, settings, assessor, july_draw):
     slot = july_draw.slots[1]
-    check = record_check(session, settings, assessor, check_data(slot, reweighs=[{"stream": "unsold", "weight": 2}]),
-                         now=LATER)
+    check = record_check(session, settings, assessor,
+                         check_data(slot, reweighs=[{"stream": "unsold", "weight": 2}]), now=LATER)
     [row] = reweigh_comparison(session, settings, check)
     assert row.ledger_g is None and row.beyond
 
@@ -202,7 +210,8 @@ def test_rectification_open_overdue_and_closed_by_a_follow_up(session, settings,
     session.commit()
     [finding] = check.findings
     before_deadline = datetime.combine(slot.day + timedelta(days=2), datetime.min.time(), tzinfo=timezone.utc)
-    assert [item.id for item in rectifications(session, settings, assessor, "open", before_deadline)] == [finding.id]
+    assert [item.id
+            for item in rectifications(session, settings, assessor, "open", before_deadline)] == [finding.id]
     assert rectifications(session, settings, assessor, "overdue", before_deadline) == []
     assert [item.id for item in rectifications(session, settings, assessor, "overdue", LATER)] == [finding.id]
     with pytest.raises(InvalidInput):
@@ -211,7 +220,8 @@ def test_rectification_open_overdue_and_closed_by_a_follow_up(session, settings,
     # Only a follow-up check closes a rectification.
     with pytest.raises(InvalidInput) as caught:
         record_check(session, settings, assessor, {"canteen": "zonghe", "date": follow_day.isoformat(),
-                                                   "meal": "lunch", "kind": "ad_hoc", "closes": [finding.id]}, now=LATER)
+                                                   "meal": "lunch", "kind": "ad_hoc", "closes": [finding.id]},
+                     now=LATER)
     assert "closes" in caught.value.fields
     follow = record_check(session, settings, assessor, {
         "canteen": "zonghe", "date": follow_day.isoformat(), "meal": "lunch", "kind": "follow_up",
@@ -225,15 +235,16 @@ def test_rectification_open_overdue_and_closed_by_a_follow_up(session, settings,
     assert [item.id for item in rectifications(session, settings, assessor, "closed", LATER)] == [finding.id]
     with pytest.raises(InvalidInput):  # already closed
         record_check(session, settings, assessor, {"canteen": "zonghe", "date": follow_day.isoformat(),
-                                                   "meal": "dinner", "kind": "follow_up", "closes": [finding.id]},
+                                                   "meal": "dinner", "kind": "follow_up",
+                                                   "closes": [finding.id]},
                      now=LATER)
 
 
 def test_findings_and_photos_are_added_later_not_edited(app, session, settings, assessor, july_draw):
     check = record_check(session, settings, assessor, check_data(july_draw.slots[0]), now=LATER)
     session.commit()
-    finding = add_finding(session, settings, assessor, check.id, {"rule": "process_violation", "note": "gloves"},
-                          now=LATER)
+    finding = add_finding(session, settings, assessor, check.id,
+                          {"rule": "process_violation", "note": "gloves"}, now=LATER)
     with pytest.raises(InvalidInput) as caught:
         add_finding(session, settings, assessor, check.id, {"rule": "nope"})
     assert "rule" in caught.value.fields
@@ -250,8 +261,8 @@ def test_findings_and_photos_are_added_later_not_edited(app, session, settings, 
     assert finding.item_code == "kitchen_hygiene"
 
 
-def test_the_caterer_sees_its_own_checks_and_signs_or_disputes(session, settings, assessor, caterer, other_caterer,
-                                                                 july_draw, user_in):
+def test_the_caterer_sees_its_own_checks_and_signs_or_disputes(session, settings, assessor, caterer,
+                                                               other_caterer, july_draw, user_in):
     check = record_check(session, settings, assessor, check_data(july_draw.slots[0]), now=LATER)
     session.commit()
     canteen = session.scalars(select(Canteen).where(Canteen.code == "zonghe")).one()
@@ -279,7 +290,8 @@ def test_a_caterer_does_not_see_checks_outside_its_contract(session, settings, a
     newcomer = user_in("contractor", username="newcomer")
     company = save_contractor(session, admin, contractor_data(starts_on="2021-08-01"))
     link_user(session, admin, company.id, newcomer.username)
-    draw = draw_month(session, settings, assessor, {"canteen": "zonghe", "month": "2021-07", "seed": 5}, now=LATER)
+    draw = draw_month(session, settings, assessor, {"canteen": "zonghe", "month": "2021-07", "seed": 5},
+                      now=LATER)
     check = record_check(session, settings, assessor, check_data(draw.slots[0]), now=LATER)
     session.commit()
     with pytest.raises(NotFound):
@@ -287,10 +299,11 @@ def test_a_caterer_does_not_see_checks_outside_its_contract(session, settings, a
 
 
 def test_checks_record_ledger_entries_as_they_are_now(session, settings, assessor):
-    draw = draw_month(session, settings, assessor, {"canteen": "zonghe", "month": "2021-07", "seed": 1}, now=LATER)
+    draw = draw_month(session, settings, assessor, {"canteen": "zonghe", "month": "2021-07", "seed": 1},
+                      now=LATER)
     slot = draw.slots[0]
-    check = record_check(session, settings, assessor, check_data(slot, reweighs=[{"stream": "plate", "weight": 10}]),
-                         now=LATER)
+    check = record_check(session, settings, assessor,
+                         check_data(slot, reweighs=[{"stream": "plate", "weight": 10}]), now=LATER)
     [row] = reweigh_comparison(session, settings, check)
     assert row.ledger_g is None
     # The kitchen enters the meal after the inspector left: the comparison uses the ledger as it stands.

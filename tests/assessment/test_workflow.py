@@ -39,7 +39,7 @@ def deduct(session, settings, actor, assessment, rule, now=LATER, **extra):
     return line
 
 
-# --- opening a draft -----------------------------------------------------------------------------------------
+# --- opening a draft ----------------------------------------------------------------------------------------
 
 def test_open_a_draft_keeps_the_sheet_version_and_the_fee(session, settings, assessor, contractor):
     assessment = open_july(session, settings, assessor, contractor)
@@ -98,7 +98,7 @@ def test_only_assessors_and_admins_open_drafts(session, settings, user_in, contr
                                                            "month": "2021-07"}, now=LATER)
 
 
-# --- deductions ----------------------------------------------------------------------------------------------
+# --- deductions ---------------------------------------------------------------------------------------------
 
 def test_deductions_change_item_score_total_grade_and_fee(session, settings, assessor, contractor):
     assessment = open_july(session, settings, assessor, contractor)
@@ -137,9 +137,11 @@ def test_evidence_is_required_where_the_rule_says_so(session, settings, assessor
         add_line(session, settings, assessor, assessment.id, {"rule": "missing_sample", "note": "no sample"})
     assert "evidence" in caught.value.fields
     with pytest.raises(InvalidInput) as caught:
-        add_line(session, settings, assessor, assessment.id, {"rule": "missing_sample", "ledger_day": "2021-08-02"})
+        add_line(session, settings, assessor, assessment.id,
+                 {"rule": "missing_sample", "ledger_day": "2021-08-02"})
     assert "ledger_day" in caught.value.fields
-    line = add_line(session, settings, assessor, assessment.id, {"rule": "missing_sample", "ledger_day": "2021-07-09"})
+    line = add_line(session, settings, assessor, assessment.id,
+                    {"rule": "missing_sample", "ledger_day": "2021-07-09"})
     assert line.ledger_day == date(2021, 7, 9)
 
 
@@ -155,7 +157,8 @@ def test_evidence_is_required_where_the_rule_says_so(session, settings, assessor
     ({"rule": "late_opening", "note": "x" * 1001}, "note"),
     ({"rule": "commendation", "points": 6}, "points"),
 ])
-def test_bad_deductions_name_the_field_and_store_nothing(session, settings, assessor, contractor, data, field):
+def test_bad_deductions_name_the_field_and_store_nothing(session, settings, assessor, contractor, data,
+                                                         field):
     assessment = open_july(session, settings, assessor, contractor)
     with pytest.raises(InvalidInput) as caught:
         add_line(session, settings, assessor, assessment.id, {"reference": "r", **data})
@@ -180,7 +183,8 @@ def test_withdrawing_keeps_the_line_with_who_and_why(session, settings, assessor
     session.commit()
     session.expire_all()
     stored = session.get(AssessmentLine, line.id)
-    assert not stored.active and stored.withdraw_reason == "wrong canteen" and stored.withdrawn_by_id == assessor.id
+    assert (not stored.active and stored.withdraw_reason == "wrong canteen"
+            and stored.withdrawn_by_id == assessor.id)
     assert score_of(session.get(Assessment, assessment.id)).total == 100
     with pytest.raises(Conflict):
         withdraw_line(session, assessor, assessment.id, line.id, "again")
@@ -191,7 +195,8 @@ def test_withdrawing_keeps_the_line_with_who_and_why(session, settings, assessor
 # --- submission and the caterer's answer -------------------------------------------------------------------
 
 def test_the_month_must_be_over_before_submission(kept_ledger, session, settings, assessor, contractor):
-    assessment = open_july(session, settings, assessor, contractor, now=datetime(2021, 7, 20, tzinfo=timezone.utc))
+    assessment = open_july(session, settings, assessor, contractor,
+                           now=datetime(2021, 7, 20, tzinfo=timezone.utc))
     with pytest.raises(Conflict) as caught:
         submit(session, settings, assessor, assessment.id, now=datetime(2021, 7, 31, 12, tzinfo=timezone.utc))
     assert "month" in caught.value.fields
@@ -202,10 +207,11 @@ def test_submission_locks_the_month(kept_ledger, session, settings, assessor, co
     line = deduct(session, settings, assessor, assessment, "late_opening")
     submit(session, settings, assessor, assessment.id, now=AUG)
     session.commit()
-    assert (assessment.status, assessment.revision, assessment.respond_by) == ("submitted", 1, date(2021, 8, 8))
+    assert (assessment.status, assessment.revision,
+            assessment.respond_by) == ("submitted", 1, date(2021, 8, 8))
     [revision] = assessment.revisions
-    assert (revision.number, revision.total_x100, revision.grade, revision.fee_fen) == (1, 9800, "excellent",
-                                                                                     20_000_000)
+    assert (revision.number, revision.total_x100, revision.grade,
+            revision.fee_fen) == (1, 9800, "excellent", 20_000_000)
     with pytest.raises(Conflict):
         add_line(session, settings, assessor, assessment.id, {"rule": "late_opening", "reference": "x"})
     with pytest.raises(Conflict):
@@ -214,17 +220,20 @@ def test_submission_locks_the_month(kept_ledger, session, settings, assessor, co
         submit(session, settings, assessor, assessment.id, now=AUG)
 
 
-def test_the_caterer_acknowledges_within_the_window(kept_ledger, session, settings, assessor, contractor, caterer):
+def test_the_caterer_acknowledges_within_the_window(kept_ledger, session, settings, assessor, contractor,
+                                                    caterer):
     assessment = open_july(session, settings, assessor, contractor)
     submit(session, settings, assessor, assessment.id, now=AUG)
     session.commit()
     respond(session, settings, caterer, assessment.id, "acknowledge", "seen", now=AUG + timedelta(days=2))
     session.commit()
-    assert (assessment.status, assessment.response, assessment.response_text) == ("final", "acknowledged", "seen")
+    assert (assessment.status, assessment.response,
+            assessment.response_text) == ("final", "acknowledged", "seen")
     assert assessment.responded_by_id == caterer.id and assessment.finalized_at is not None
 
 
-def test_a_dispute_needs_a_reason_and_the_window(kept_ledger, session, settings, assessor, contractor, caterer):
+def test_a_dispute_needs_a_reason_and_the_window(kept_ledger, session, settings, assessor, contractor,
+                                                 caterer):
     assessment = open_july(session, settings, assessor, contractor)
     deduct(session, settings, assessor, assessment, "late_opening")
     submit(session, settings, assessor, assessment.id, now=AUG)
@@ -242,8 +251,8 @@ def test_a_dispute_needs_a_reason_and_the_window(kept_ledger, session, settings,
         respond(session, settings, caterer, assessment.id, "acknowledge", now=AUG)
 
 
-def test_a_caterer_may_only_answer_for_its_own_company(kept_ledger, session, settings, assessor, contractor, caterer,
-                                                        other_caterer):
+def test_a_caterer_may_only_answer_for_its_own_company(kept_ledger, session, settings, assessor, contractor,
+                                                       caterer, other_caterer):
     assessment = open_july(session, settings, assessor, contractor)
     submit(session, settings, assessor, assessment.id, now=AUG)
     session.commit()
@@ -255,7 +264,8 @@ def test_a_caterer_may_only_answer_for_its_own_company(kept_ledger, session, set
         add_line(session, settings, caterer, assessment.id, {"rule": "late_opening", "reference": "x"})
 
 
-def test_an_answered_dispute_with_an_amendment_is_a_new_revision(kept_ledger, session, settings, assessor, contractor, caterer):
+def test_an_answered_dispute_with_an_amendment_is_a_new_revision(kept_ledger, session, settings, assessor,
+                                                                 contractor, caterer):
     assessment = open_july(session, settings, assessor, contractor)
     line = deduct(session, settings, assessor, assessment, "late_opening", count=2)
     submit(session, settings, assessor, assessment.id, now=AUG)
@@ -275,17 +285,19 @@ def test_an_answered_dispute_with_an_amendment_is_a_new_revision(kept_ledger, se
     assert assessment.status == "final" and assessment.revision == 2
     first, second = assessment.revisions
     assert (first.number, first.total_x100, first.reason) == (1, 9600, "")
-    assert (second.number, second.total_x100, second.reason) == (2, 9800, "caterer proved one opening was on time")
+    assert (second.number, second.total_x100,
+            second.reason) == (2, 9800, "caterer proved one opening was on time")
     old, new = assessment.lines
     assert (old.added_revision, old.withdrawn_revision, new.added_revision) == (1 - 1, 2, 2)
     actions = [entry.action for entry in audit.history(session, "assessment", assessment.id)]
-    assert actions == ["opened", "line_added", "submitted", "disputed", "amending", "line_withdrawn", "line_added",
-                       "answered"]
+    assert actions == ["opened", "line_added", "submitted", "disputed", "amending", "line_withdrawn",
+                       "line_added", "answered"]
     with pytest.raises(Conflict):
         amend(session, settings, assessor, assessment.id, "after the fact")
 
 
-def test_a_dispute_may_be_upheld_without_changes(kept_ledger, session, settings, assessor, contractor, caterer):
+def test_a_dispute_may_be_upheld_without_changes(kept_ledger, session, settings, assessor, contractor,
+                                                 caterer):
     assessment = open_july(session, settings, assessor, contractor)
     submit(session, settings, assessor, assessment.id, now=AUG)
     respond(session, settings, caterer, assessment.id, "dispute", "no", now=AUG)
@@ -296,7 +308,8 @@ def test_a_dispute_may_be_upheld_without_changes(kept_ledger, session, settings,
     assert assessment.status == "final" and assessment.revision == 1 and assessment.answer_text
 
 
-def test_an_amendment_before_any_response_is_resubmitted(kept_ledger, session, settings, assessor, contractor):
+def test_an_amendment_before_any_response_is_resubmitted(kept_ledger, session, settings, assessor,
+                                                         contractor):
     assessment = open_july(session, settings, assessor, contractor)
     submit(session, settings, assessor, assessment.id, now=AUG)
     amend(session, settings, assessor, assessment.id, "forgot the menu finding", now=AUG)
@@ -308,7 +321,8 @@ def test_an_amendment_before_any_response_is_resubmitted(kept_ledger, session, s
     assert assessment.respond_by == date(2021, 8, 9)
 
 
-def test_silence_past_the_window_lets_the_assessor_finalize(kept_ledger, session, settings, assessor, contractor):
+def test_silence_past_the_window_lets_the_assessor_finalize(kept_ledger, session, settings, assessor,
+                                                            contractor):
     assessment = open_july(session, settings, assessor, contractor)
     submit(session, settings, assessor, assessment.id, now=AUG)
     with pytest.raises(Conflict):
@@ -318,9 +332,10 @@ def test_silence_past_the_window_lets_the_assessor_finalize(kept_ledger, session
     assert assessment.status == "final" and assessment.response is None
 
 
-# --- visibility ------------------------------------------------------------------------------------------------
+# --- visibility ---------------------------------------------------------------------------------------------
 
-def test_who_sees_which_assessment(kept_ledger, session, settings, assessor, contractor, caterer, other_caterer, user_in):
+def test_who_sees_which_assessment(kept_ledger, session, settings, assessor, contractor, caterer,
+                                   other_caterer, user_in):
     draft = open_july(session, settings, assessor, contractor, month="2021-06")
     sent = open_july(session, settings, assessor, contractor)
     submit(session, settings, assessor, sent.id, now=AUG)
@@ -340,7 +355,7 @@ def test_who_sees_which_assessment(kept_ledger, session, settings, assessor, con
         list_assessments(session, assessor, year="recent")
 
 
-# --- sheet versions --------------------------------------------------------------------------------------------
+# --- sheet versions -----------------------------------------------------------------------------------------
 
 def stricter(settings):
     """The settings with late opening worth 5 points instead of 2."""
@@ -366,7 +381,7 @@ def test_a_config_change_never_changes_a_past_score(session, settings, assessor,
     assert sheet_of(july.sheet_version).rule("late_opening")[1].points == 2
 
 
-# --- the warning ------------------------------------------------------------------------------------------------
+# --- the warning --------------------------------------------------------------------------------------------
 
 def test_two_consecutive_months_below_80_warn(kept_ledger, session, settings, assessor, contractor):
     months = {}

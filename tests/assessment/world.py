@@ -48,19 +48,23 @@ class References:
 
 def references(session: Session, canteen: str = "zonghe") -> References:
     """The reference rows ``put_entry`` and ``put_diners`` need."""
-    return References(canteen_row(session, canteen).id, {row.code: row for row in session.scalars(select(Meal))},
+    return References(canteen_row(session, canteen).id,
+                      {row.code: row for row in session.scalars(select(Meal))},
                       {row.code: row for row in session.scalars(select(Stream))})
 
 
 def put_entry(session: Session, user: User, day: date, meal: str, stream: str, grams: int, *,
               canteen: str = "zonghe", created_at: datetime | None = None, source: str = "web",
               refs: References | None = None) -> WasteEntry:
-    """Insert a waste entry with its first revision, stamped ``created_at`` (default: an hour after the day)."""
+    """Insert a waste entry with its first revision, stamped ``created_at`` (default: an hour after the
+    day)."""
     refs = refs or references(session, canteen)
     stamp = created_at or datetime.combine(day, time(20, 0), tzinfo=timezone.utc) - timedelta(hours=8)
-    entry = WasteEntry(canteen_id=refs.canteen_id, day=day, meal=refs.meals[meal], stream=refs.streams[stream],
-                       weight_g=grams, source=source, created_by_id=user.id, created_at=stamp)
-    entry.revisions.append(WasteEntryRevision(number=1, weight_g=grams, created_by_id=user.id, created_at=stamp))
+    entry = WasteEntry(canteen_id=refs.canteen_id, day=day, meal=refs.meals[meal],
+                       stream=refs.streams[stream], weight_g=grams, source=source, created_by_id=user.id,
+                       created_at=stamp)
+    entry.revisions.append(WasteEntryRevision(number=1, weight_g=grams, created_by_id=user.id,
+                                              created_at=stamp))
     session.add(entry)
     return entry
 
@@ -75,8 +79,9 @@ def put_diners(session: Session, user: User, day: date, meal: str, count: int, c
     session.add(row)
 
 
-def fill_month(session: Session, user: User, month: date, plate_g_per_diner: float, *, canteen: str = "zonghe",
-               skip: set[tuple[date, str]] = frozenset(), diners: int = 100) -> None:
+def fill_month(session: Session, user: User, month: date, plate_g_per_diner: float, *,
+               canteen: str = "zonghe", skip: set[tuple[date, str]] = frozenset(),
+               diners: int = 100) -> None:
     """Every meal of every day of the month: prep 5 kg, plate waste at ``plate_g_per_diner`` x ``diners``."""
     refs = references(session, canteen)
     day = month
@@ -117,8 +122,9 @@ def submitted_month(app: Flask, settings: Any, assessor: User, contractor_id: in
     """Open, deduct and submit a month at zonghe (its ledger must be complete); returns its id."""
     with app.test_request_context():
         actor = db.session.get(User, assessor.id)
-        assessment = open_assessment(db.session, settings, actor, {"contractor": contractor_id, "canteen": "zonghe",
-                                                                    "month": month}, now=LATER)
+        assessment = open_assessment(db.session, settings, actor, {"contractor": contractor_id,
+                                                                   "canteen": "zonghe", "month": month},
+                                     now=LATER)
         for data in lines:
             add_line(db.session, settings, actor, assessment.id, data, now=LATER)
         submit(db.session, settings, actor, assessment.id)
@@ -135,7 +141,8 @@ def status_of(app: Flask, assessment_id: int) -> tuple[str, str | None, str | No
 
 
 def sign_in(page: Any, user: User, english: bool = True, password: str = "password123") -> None:
-    """Log in through the login form (optionally switching to English first); wait until it lands elsewhere."""
+    """Log in through the login form (optionally switching to English first); wait until it lands
+    elsewhere."""
     page.goto("/login")
     if english and page.locator("html").get_attribute("lang") != "en":
         page.click("#switch-language")

@@ -17,8 +17,9 @@ from werkzeug.serving import make_server
 from canteen.auth.models import User
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--no-first-run"]
 PASSWORD = "password123"
 TIMEOUT_MS = 15_000
 
@@ -69,7 +70,8 @@ def page(browser: Browser, live_server: str) -> Iterator[Page]:
 
 @pytest.fixture
 def log_in(page: Page) -> Callable[..., None]:
-    """``log_in(user, english=True)``: log in through the login form, optionally switching to English first."""
+    """``log_in(user, english=True)``: log in through the login form, optionally switching to English
+    first."""
     def do_log_in(user: User, english: bool = True) -> None:
         page.goto("/login")
         if english:
@@ -85,7 +87,8 @@ def log_in(page: Page) -> Callable[..., None]:
 
 @pytest.fixture
 def screenshot(page: Page) -> Callable[[str], None]:
-    """``screenshot("daily")`` saves a full-page PNG when CANTEEN_SCREENSHOT_DIR is set (for reviewing layouts)."""
+    """``screenshot("daily")`` saves a full-page PNG when CANTEEN_SCREENSHOT_DIR is set (for reviewing
+    layouts)."""
     folder = os.environ.get("CANTEEN_SCREENSHOT_DIR")
 
     def take(name: str) -> None:

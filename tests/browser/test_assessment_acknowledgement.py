@@ -1,4 +1,5 @@
-"""The caterer in the browser: sees only its months, acknowledges one, disputes another; the assessor answers."""
+"""The caterer in the browser: sees only its months, acknowledges one, disputes another; the assessor
+answers."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -16,8 +17,8 @@ pytestmark = pytest.mark.browser
 
 
 def test_the_caterer_acknowledges_and_disputes(app: Flask, settings: AppConfig, page: Page,
-                                                make_user: Callable[..., User],
-                                                screenshot: Callable[[str], None]) -> None:
+                                               make_user: Callable[..., User],
+                                               screenshot: Callable[[str], None]) -> None:
     admin = make_user("admin", username="boss")
     assessor = make_user("assessor", username="li")
     caterer = make_user("contractor", username="chef")

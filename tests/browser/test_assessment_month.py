@@ -1,4 +1,5 @@
-"""The assessor's month in the browser: open a draft, decide the proposals from data, deduct, submit, print."""
+"""The assessor's month in the browser: open a draft, decide the proposals from data, deduct, submit,
+print."""
 from __future__ import annotations
 
 import io

@@ -19,8 +19,8 @@ from tests.assessment.world import keep_ledger, make_contractor, sign_in
 pytestmark = pytest.mark.browser
 
 
-def test_draw_record_and_follow_up(app: Flask, settings: AppConfig, page: Page, make_user: Callable[..., User],
-                                   screenshot: Callable[[str], None]) -> None:
+def test_draw_record_and_follow_up(app: Flask, settings: AppConfig, page: Page,
+                                   make_user: Callable[..., User], screenshot: Callable[[str], None]) -> None:
     admin = make_user("admin", username="boss")
     assessor = make_user("assessor", username="li")
     caterer = make_user("contractor", username="chef")

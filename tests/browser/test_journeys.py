@@ -1,4 +1,5 @@
-"""What a canteen manager does in the browser: log in, enter a day by keyboard, read the month, correct, download."""
+"""What a canteen manager does in the browser: log in, enter a day by keyboard, read the month, correct,
+download."""
 from __future__ import annotations
 
 import re
@@ -103,7 +104,8 @@ def test_daily_entry_by_keyboard_in_jin_with_an_outlier(app: Flask, settings: Ap
     admin = make_user("admin", username="boss")
     # Four weeks of dinner plate waste between 8 and 10 kg, so the page knows what is usual.
     for offset in range(1, 29):
-        seed_entry(app, settings, admin, day - timedelta(days=offset), "dinner", "plate", 8000 + 500 * (offset % 5))
+        seed_entry(app, settings, admin, day - timedelta(days=offset), "dinner", "plate",
+                   8000 + 500 * (offset % 5))
     log_in(manager)
     page.goto(f"/ledger/daily?canteen=zonghe&day={day}")
     expect(page.locator("h1")).to_contain_text(day.isoformat())
@@ -155,8 +157,8 @@ def test_daily_entry_by_keyboard_in_jin_with_an_outlier(app: Flask, settings: Ap
     screenshot("daily-saved")
 
 
-def test_monthly_ledger_shows_the_day_totals_missing_meals_and_mom(app: Flask, settings: AppConfig, page: Page,
-                                                                   make_user: Callable[..., User],
+def test_monthly_ledger_shows_the_day_totals_missing_meals_and_mom(app: Flask, settings: AppConfig,
+                                                                   page: Page, make_user: Callable[..., User],
                                                                    log_in: Callable[..., None], day: date,
                                                                    screenshot: Callable[[str], None]) -> None:
     manager = make_user("manager", username="wang")
@@ -239,8 +241,9 @@ def test_correcting_and_voiding_keep_the_history(app: Flask, settings: AppConfig
     expect(page.locator(f"tr[data-day='{day}'] td[data-meal='lunch']")).to_have_text("missing")
 
 
-def test_excel_download_of_the_month(app: Flask, settings: AppConfig, page: Page, make_user: Callable[..., User],
-                                     log_in: Callable[..., None], day: date, tmp_path: Path) -> None:
+def test_excel_download_of_the_month(app: Flask, settings: AppConfig, page: Page,
+                                     make_user: Callable[..., User], log_in: Callable[..., None], day: date,
+                                     tmp_path: Path) -> None:
     viewer = make_user("viewer", username="zhao")
     manager = make_user("manager", username="wang")
     seed_entry(app, settings, manager, day, "lunch", "plate", 12500)

@@ -117,7 +117,8 @@ def test_heartbeat_records_the_newest_state(app, client, make_user, make_token):
     second = client.post("/api/v1/camera-heartbeats", headers=headers, json={
         "camera": "tray-zonghe", "state": "stalled", "last_frame_at": None, "detail": "read timeout"})
     assert second.status_code == 200
-    bad = client.post("/api/v1/camera-heartbeats", headers=headers, json={"camera": "tray-zonghe", "state": "sleepy"})
+    bad = client.post("/api/v1/camera-heartbeats", headers=headers,
+                      json={"camera": "tray-zonghe", "state": "sleepy"})
     assert bad.status_code == 422 and "state" in bad.get_json()["fields"]
     with app.app_context():
         status = db.session.get(CameraStatus, "tray-zonghe")

@@ -37,10 +37,12 @@ def service_url(app) -> Iterator[str]:
 
 def queue_event(outbox: Outbox, tmp_path: Path, offset: float) -> str:
     """Save one detected event with real evidence files, as the worker does."""
-    detected = DetectedEvent(10.0 + offset, 14.0 + offset, 12.0 + offset, 0.3, 0.9, True, 0.06, 0.85, "scene_changed")
+    detected = DetectedEvent(10.0 + offset, 14.0 + offset, 12.0 + offset, 0.3, 0.9, True, 0.06, 0.85,
+                             "scene_changed")
     record = make_record(detected, "tray-zonghe", "zonghe", datetime(2021, 8, 2, 4, 0, tzinfo=timezone.utc))
     outbox.save(record.to_json(), {
-        "snapshot": ("snapshot.jpg", jpeg_bytes()), "snapshot_public": ("snapshot_public.jpg", jpeg_bytes(80)),
+        "snapshot": ("snapshot.jpg", jpeg_bytes()),
+        "snapshot_public": ("snapshot_public.jpg", jpeg_bytes(80)),
         "crop_before": ("crop_before.jpg", jpeg_bytes(40)), "crop_after": ("crop_after.jpg", jpeg_bytes(210)),
         "clip": ("clip.webm", webm_bytes(tmp_path))})
     return record.id

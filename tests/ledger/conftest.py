@@ -53,4 +53,3 @@ def entry_count(session: Session) -> Callable[[], int]:
         return session.scalar(select(func.count()).select_from(WasteEntry)) or 0
 
     return count
-

@@ -29,8 +29,8 @@ def test_record_stores_grams_and_a_first_revision(session, settings, user_in):
     session.commit()
     assert result.created
     entry = session.scalars(select(WasteEntry)).one()
-    assert (entry.canteen.code, entry.day, entry.meal.code, entry.stream.code) == ("zonghe", date(2021, 7, 5),
-                                                                                  "lunch", "plate")
+    assert (entry.canteen.code, entry.day, entry.meal.code,
+            entry.stream.code) == ("zonghe", date(2021, 7, 5), "lunch", "plate")
     assert (entry.weight_g, entry.note, entry.dish.name, entry.source) == (12_500, "rain", "红烧鱼", "api")
     assert entry.created_by_id == manager.id and not entry.voided
     assert [(rev.number, rev.weight_g, rev.reason) for rev in entry.revisions] == [(1, 12_500, None)]

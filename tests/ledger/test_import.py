@@ -258,7 +258,7 @@ def test_roles_without_import_rights_are_refused(run_import, user_in, role):
      "missing column(s): stream (类别), weight (重量)"),
 ])
 def test_unusable_files_are_refused_with_a_clear_message(session, run_import, filename, content, field,
-                                                          words):
+                                                         words):
     problems = problems_of(run_import, filename, content)
     assert len(problems) == 1
     assert (problems[0].row, problems[0].field) == (0, field)

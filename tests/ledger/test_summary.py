@@ -56,8 +56,8 @@ def test_totals_by_stream_meal_and_day(session, settings, zonghe, july):
     assert [row.day for row in ledger.days] == [date(2021, 7, day) for day in range(1, 32)]
 
     shown = ledger_as_dict(ledger)
-    assert (shown["canteen"], shown["month"], shown["total_kg"], shown["other_kg"]) == ("zonghe", "2021-07",
-                                                                                      18.5, 3.0)
+    assert (shown["canteen"], shown["month"], shown["total_kg"],
+            shown["other_kg"]) == ("zonghe", "2021-07", 18.5, 3.0)
     assert shown["by_stream"] == {"prep": 5.0, "unsold": 2.0, "plate": 11.5, "grease": 3.0}
     assert shown["by_meal"] == {"breakfast": 1.5, "lunch": 15.0, "dinner": 2.0}
     assert shown["days"][0] == {"date": "2021-07-01", "total_kg": 17.0, "plate_kg": 10.0, "diners": 600,

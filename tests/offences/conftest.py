@@ -77,7 +77,7 @@ def add_diner(ctx: Session, people: World) -> Callable[..., Diner]:
     def factory(card_no: str, name: str = "张三", department: str = "办公室", active: bool = True) -> Diner:
         diner = create_diner(ctx, people["admin"],
                              {"card_no": card_no, "name": name, "department": department,
-                                                   "active": active})
+                              "active": active})
         ctx.commit()
         return diner
 
@@ -126,7 +126,6 @@ def counts(app: Flask) -> Callable[[], dict[str, int]]:
                     for model in LADDER_MODELS}
 
     return count
-
 
 
 def confirm(session: Session, settings: AppConfig, actor: User, event: CameraEvent, card_no: str,

@@ -136,7 +136,7 @@ def test_diner_forms(client, login, ctx, people, zhang):
                             data={"name": "张三", "department": "人事科", "active": "on"})
     assert no_reason.status_code == 422
     assert client.post(f"/diners/{zhang.id}/edit", data={"name": "张三", "department": "人事科", "active": "on",
-                                                          "reason": "调岗"}).status_code == 303
+                                                         "reason": "调岗"}).status_code == 303
     page = client.get(f"/diners/{zhang.id}/edit").get_data(as_text=True)
     assert "调岗" in page and "办公室" in page, "the old value stays visible in the revisions"
     upload = client.post("/diners/import",

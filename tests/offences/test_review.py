@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from canteen.auth.models import User
 from canteen.camera_events.models import CameraEvent
 from canteen.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from canteen.camera_events.models import EventReview
@@ -104,8 +105,10 @@ def test_queue_is_newest_first_filtered_and_scoped(ctx, settings, people, add_ev
     other = add_event(utc(2024, 3, 5, 5), canteen="badajie")
     late = add_event(utc(2024, 3, 4, 17), canteen="zonghe")  # 01:00 on 5 March in Shanghai
     reviewer = people["reviewer"]
-    uuids = lambda wanted, actor=reviewer: [item.uuid for item in list_events(ctx, settings, actor,
-                                                                              wanted)]  # noqa: E731
+
+    def uuids(wanted: QueueFilter, actor: User = reviewer) -> list[str]:
+        return [item.uuid for item in list_events(ctx, settings, actor, wanted)]
+
     assert uuids(QueueFilter()) == [other.uuid, new.uuid, late.uuid, old.uuid]
     assert uuids(QueueFilter(canteen="zonghe")) == [new.uuid, late.uuid, old.uuid]
     assert uuids(QueueFilter(camera="tray-badajie")) == [other.uuid]

@@ -35,9 +35,9 @@ def _canteens(session: Session) -> dict[str, Canteen]:
 
 def _event(session: Session, canteen: Canteen, user: User, at: datetime, status: str) -> None:
     session.add(CameraEvent(uuid=str(uuid.uuid4()), camera="cam1", canteen_id=canteen.id, started_at=at,
-                            ended_at=at, start_s=0, end_s=1, peak_activity=1, activity_integral=1, scene_changed=True,
-                            changed_fraction=0.1, confidence=0.9, end_reason="still", status=status,
-                            media_dir="x", received_by_id=user.id))
+                            ended_at=at, start_s=0, end_s=1, peak_activity=1, activity_integral=1,
+                            scene_changed=True, changed_fraction=0.1, confidence=0.9, end_reason="still",
+                            status=status, media_dir="x", received_by_id=user.id))
 
 
 def test_month_figures_match_the_ledger(session: Session, settings: AppConfig, weigh: Callable[..., None],

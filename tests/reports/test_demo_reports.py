@@ -161,7 +161,7 @@ def _pdf_text(content: bytes) -> str:
 
 @pytest.mark.render
 def test_a_report_run_twice_gives_the_same_files_with_the_figures(demo_app: Flask, settings: AppConfig,
-                                                                   tmp_path: Path) -> None:
+                                                                  tmp_path: Path) -> None:
     with demo_app.app_context():
         zonghe = _canteen(db.session, "zonghe")
         first = produce_report(db.session, settings, AUGUST, zonghe, tmp_path, trigger="cli", now=NOW)
@@ -300,6 +300,7 @@ def test_the_assessment_spot_check_and_offence_figures(demo_session: Session, se
         Offence.withdrawn_at.is_(None), Offence.annulled_at.is_(None))).all()
     month = max(occurred).astimezone(settings.zone).date().replace(day=1)
     counts = sources.offences_by_step(demo_session, settings, both, month)
+
     def local_month(at: datetime) -> date:
         return at.astimezone(settings.zone).date().replace(day=1)
 

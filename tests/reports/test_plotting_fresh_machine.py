@@ -1,4 +1,5 @@
-"""Chinese labels render on a fresh machine and with a font cache built before the CJK fonts were installed."""
+"""Chinese labels render on a fresh machine and with a font cache built before the CJK fonts were
+installed."""
 from __future__ import annotations
 
 import os
@@ -9,8 +10,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Builds matplotlib's font cache in MPLCONFIGDIR, then drops the CJK family from it: exactly what a machine has
-# when matplotlib was first imported before `apt-get install fonts-noto-cjk`.
+# Builds matplotlib's font cache in MPLCONFIGDIR, then drops the CJK family from it: exactly what a machine
+# has when matplotlib was first imported before `apt-get install fonts-noto-cjk`.
 STALE_CACHE = textwrap.dedent("""
     from pathlib import Path
     import matplotlib
@@ -36,7 +37,8 @@ DRAW = textwrap.dedent("""
     axes.legend()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
-    used = font_manager.findfont(font_manager.FontProperties(family="Noto Sans CJK SC"), fallback_to_default=False)
+    used = font_manager.findfont(font_manager.FontProperties(family="Noto Sans CJK SC"),
+                                 fallback_to_default=False)
     print("font", used)
 """)
 

@@ -121,7 +121,7 @@ def _ran(session: Session, job_id: str, at: datetime, status: str = "ok") -> Non
 
 
 def test_a_job_missed_while_the_scheduler_was_down_runs_once(app: Flask, session: Session,
-                                                            settings: AppConfig) -> None:
+                                                             settings: AppConfig) -> None:
     recorder = Recorder()
     _start(session, local(2021, 8, 20, 9, 0))
     # The process ran the nightly jobs until 30 August, then stopped; it comes back on 3 September.
@@ -223,7 +223,7 @@ def test_the_sqlite_backup_copies_and_rotates(app: Flask, session: Session, back
 
 @pytest.mark.render
 def test_the_monthly_job_writes_every_report_for_the_month_before(app: Flask, session: Session,
-                                                                 weigh: Callable[..., None]) -> None:
+                                                                  weigh: Callable[..., None]) -> None:
     weigh("2021-08-02", "lunch", plate=12.5, diners=400)
     due = local(2021, 9, 1, 5, 0)
     run = run_job(app, job_by_id("monthly-reports"), due, "schedule", now=due.astimezone(timezone.utc))

@@ -195,4 +195,3 @@ def test_dashboard_shows_each_role_only_its_part(client: FlaskClient, login: Cal
     login(make_user("contractor"))
     html = client.get("/dashboard").data.decode()
     assert 'id="so-far"' in html and 'id="pending-events"' not in html
-

@@ -1,4 +1,5 @@
-"""Logging in and out, safe redirects, login throttling, CSRF on every form, login-only pages, password storage."""
+"""Logging in and out, safe redirects, login throttling, CSRF on every form, login-only pages, password
+storage."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -27,7 +28,8 @@ from tests.web.helpers import csrf_token_from
 PASSWORD = "password123"
 
 
-def log_in(client: FlaskClient, username: str, password: str = PASSWORD, next_url: str | None = None) -> TestResponse:
+def log_in(client: FlaskClient, username: str, password: str = PASSWORD,
+           next_url: str | None = None) -> TestResponse:
     """POST the login form (CSRF is off in the default test app)."""
     url = "/login" if next_url is None else "/login?" + urlencode({"next": next_url})
     return client.post(url, data={"username": username, "password": password})
@@ -46,7 +48,8 @@ def failures(app: Flask) -> int:
 
 # --- logging in and out ------------------------------------------------------------------------------------
 
-def test_login_lands_on_start_page_and_logout_ends_session(client: FlaskClient, make_user: Callable[..., User]) -> None:
+def test_login_lands_on_start_page_and_logout_ends_session(client: FlaskClient,
+                                                           make_user: Callable[..., User]) -> None:
     user = make_user("manager", username="wang")
     page = client.get("/login")
     assert page.status_code == 200
@@ -79,7 +82,8 @@ def test_wrong_credentials_answer_401_and_log_nobody_in(client: FlaskClient, mak
     assert client.get("/").status_code == 302
 
 
-def test_deactivated_user_cannot_log_in(app: Flask, client: FlaskClient, make_user: Callable[..., User]) -> None:
+def test_deactivated_user_cannot_log_in(app: Flask, client: FlaskClient,
+                                        make_user: Callable[..., User]) -> None:
     user = make_user("manager", username="gone")
     with app.app_context():
         db.session.get(User, user.id).active = False
@@ -95,7 +99,8 @@ def test_login_form_without_fields_is_a_bad_request(client: FlaskClient) -> None
 
 # --- the next parameter ------------------------------------------------------------------------------------
 
-def test_next_returns_to_the_page_that_asked_for_login(client: FlaskClient, make_user: Callable[..., User]) -> None:
+def test_next_returns_to_the_page_that_asked_for_login(client: FlaskClient,
+                                                       make_user: Callable[..., User]) -> None:
     make_user("manager", username="wang")
     asked = client.get("/ledger/month?canteen=zonghe")
     assert asked.status_code == 302
@@ -164,7 +169,8 @@ def test_sixth_attempt_is_refused_even_with_the_right_password(app: Flask, clien
     assert failures(app) == 0
 
 
-def test_success_clears_the_failure_counter(app: Flask, client: FlaskClient, make_user: Callable[..., User]) -> None:
+def test_success_clears_the_failure_counter(app: Flask, client: FlaskClient,
+                                            make_user: Callable[..., User]) -> None:
     make_user("manager", username="wang")
     for _attempt in range(4):
         log_in(client, "wang", "wrong-password")
@@ -177,7 +183,8 @@ def test_success_clears_the_failure_counter(app: Flask, client: FlaskClient, mak
     assert log_in(client, "wang").status_code == 302
 
 
-def test_failures_outside_the_window_do_not_count(app: Flask, client: FlaskClient, make_user: Callable[..., User],
+def test_failures_outside_the_window_do_not_count(app: Flask, client: FlaskClient,
+                                                  make_user: Callable[..., User],
                                                   settings: AppConfig) -> None:
     make_user("manager", username="wang")
     old = utcnow() - timedelta(minutes=settings.security.login_window_minutes + 1)
@@ -202,16 +209,20 @@ def test_wait_doubles_with_each_failure_past_the_limit(session: Session, setting
     for _n in range(security.login_max_failures):
         session.add(LoginFailure(key="wang|10.0.0.1", at=start))
     session.commit()
-    assert login_locked_for(session, "wang", "10.0.0.1", security, now=start) == security.login_lockout_seconds
-    assert login_locked_for(session, "WANG ", "10.0.0.1", security, now=start) == security.login_lockout_seconds
+    assert (login_locked_for(session, "wang", "10.0.0.1", security, now=start)
+            == security.login_lockout_seconds)
+    assert (login_locked_for(session, "WANG ", "10.0.0.1", security, now=start)
+            == security.login_lockout_seconds)
     assert login_locked_for(session, "wang", "10.0.0.2", security, now=start) == 0
     later = start + timedelta(seconds=security.login_lockout_seconds)
     assert login_locked_for(session, "wang", "10.0.0.1", security, now=later) == 0
 
     session.add(LoginFailure(key="wang|10.0.0.1", at=start))
     session.commit()
-    assert login_locked_for(session, "wang", "10.0.0.1", security, now=start) == 2 * security.login_lockout_seconds
-    assert login_locked_for(session, "wang", "10.0.0.1", security, now=later) == security.login_lockout_seconds
+    assert (login_locked_for(session, "wang", "10.0.0.1", security, now=start)
+            == 2 * security.login_lockout_seconds)
+    assert (login_locked_for(session, "wang", "10.0.0.1", security, now=later)
+            == security.login_lockout_seconds)
 
 
 # --- CSRF --------------------------------------------------------------------------------------------------
@@ -257,8 +268,8 @@ def test_csrf_is_enforced_on_every_form(csrf_app: Flask, settings: AppConfig) ->
     # One entry to correct and void, through the page itself, with its token.
     daily = client.get(f"/ledger/daily?canteen=zonghe&day={day}")
     token = csrf_token_from(daily.data)
-    saved = client.post("/ledger/daily", data={"csrf_token": token, "canteen": "zonghe", "day": day, "unit": "kg",
-                                               "w-lunch-plate": "12"})
+    saved = client.post("/ledger/daily", data={"csrf_token": token, "canteen": "zonghe", "day": day,
+                                               "unit": "kg", "w-lunch-plate": "12"})
     assert saved.status_code == 302
     with csrf_app.app_context():
         entry_id = db.session.scalar(select(WasteEntry.id))
@@ -274,7 +285,7 @@ def test_csrf_is_enforced_on_every_form(csrf_app: Flask, settings: AppConfig) ->
                                                 "w-lunch-plate": "15", "w-lunch-prep": "3", "d-lunch": "300",
                                                 "reason": "typo"}),
         "ledger.correct_page": (f"/ledger/entries/{entry_id}/correct", {"weight": "13", "unit": "kg",
-                                                                         "reason": "typo"}),
+                                                                        "reason": "typo"}),
         "ledger.void_page": (f"/ledger/entries/{entry_id}/void", {"reason": "duplicate"}),
         "ledger.disposals_page": ("/ledger/disposals?canteen=zonghe", {
             "date": day, "receiver_kind": "hauler", "receiver": "Green Haul", "manifest_no": "M1",
@@ -374,7 +385,8 @@ def test_passwords_are_stored_hashed(app: Flask, client: FlaskClient, make_user:
     assert response.status_code == 302
     with app.app_context():
         for user, password in ((db.session.get(User, admin.id), PASSWORD),
-                               (db.session.scalar(select(User).where(User.username == "cook")), "secret-pass-1")):
+                               (db.session.scalar(select(User).where(User.username == "cook")),
+                                "secret-pass-1")):
             assert user is not None
             assert password not in user.password_hash
             assert user.password_hash.startswith("pbkdf2:sha256:")

@@ -83,8 +83,9 @@ def page_url(endpoint: str, canteen: str, day: date) -> str:
         "ledger.disposals_page": f"?canteen={canteen}&month={day:%Y-%m}",
         "ledger.daily_page": f"?canteen={canteen}&day={day}",
     }.get(endpoint, "")
-    paths = {"home.canteens_page": "/canteens", "home.api_docs": "/api-docs", "ledger.month_page": "/ledger/month",
-             "ledger.month_xlsx": "/ledger/month.xlsx", "ledger.cell_page": "/ledger/cell",
+    paths = {"home.canteens_page": "/canteens", "home.api_docs": "/api-docs",
+             "ledger.month_page": "/ledger/month", "ledger.month_xlsx": "/ledger/month.xlsx",
+             "ledger.cell_page": "/ledger/cell",
              "ledger.diner_history_page": "/ledger/diners", "ledger.disposals_page": "/ledger/disposals",
              "ledger.daily_page": "/ledger/daily", "ledger.import_page": "/ledger/import",
              "admin.users": "/admin/users", "admin.tokens": "/admin/tokens"}
@@ -232,7 +233,8 @@ def test_admin_deactivates_and_creates_users(app: Flask, client: FlaskClient, ma
 def daily_form(day: date, unit: str = "kg", **fields: str) -> dict[str, str]:
     """A daily-entry POST body; ``w_lunch_plate="12"`` becomes ``w-lunch-plate``."""
     data = {"canteen": "zonghe", "day": day.isoformat(), "unit": unit}
-    data.update({key.replace("_", "-") if key[:2] in ("w_", "d_") else key: value for key, value in fields.items()})
+    data.update({key.replace("_", "-") if key[:2] in ("w_", "d_") else key: value
+                 for key, value in fields.items()})
     return data
 
 
@@ -275,7 +277,8 @@ def test_any_bad_field_blocks_the_whole_day(app: Flask, manager_client: FlaskCli
     assert stored_entries(app) == []
 
 
-def test_daily_post_stores_grams_in_the_chosen_unit(app: Flask, manager_client: FlaskClient, past_day: date) -> None:
+def test_daily_post_stores_grams_in_the_chosen_unit(app: Flask, manager_client: FlaskClient,
+                                                    past_day: date) -> None:
     # The form's unit wins over a unit left in the query string.
     response = manager_client.post(f"/ledger/daily?canteen=zonghe&day={past_day}&unit=kg", data=daily_form(
         past_day, unit="jin", w_lunch_plate="25", w_lunch_prep="7.5", d_lunch="310"))
@@ -289,14 +292,17 @@ def test_daily_post_stores_grams_in_the_chosen_unit(app: Flask, manager_client: 
         assert db.session.scalar(select(DinerCount.count)) == 310
 
 
-def test_changing_a_saved_value_needs_a_reason(app: Flask, manager_client: FlaskClient, past_day: date) -> None:
-    assert manager_client.post("/ledger/daily", data=daily_form(past_day, w_lunch_plate="12")).status_code == 302
+def test_changing_a_saved_value_needs_a_reason(app: Flask, manager_client: FlaskClient,
+                                               past_day: date) -> None:
+    assert manager_client.post("/ledger/daily",
+                               data=daily_form(past_day, w_lunch_plate="12")).status_code == 302
     refused = manager_client.post("/ledger/daily", data=daily_form(past_day, w_lunch_plate="13"))
     assert refused.status_code == 422
     assert "say why saved values change" in refused.get_data(as_text=True)
     assert stored_entries(app) == [("zonghe", "lunch", "plate", 12000, False, 1)]
     # Emptying a saved cell voids the entry, which needs a reason too.
-    assert manager_client.post("/ledger/daily", data=daily_form(past_day, w_lunch_plate="")).status_code == 422
+    assert manager_client.post("/ledger/daily",
+                               data=daily_form(past_day, w_lunch_plate="")).status_code == 422
     saved = manager_client.post("/ledger/daily", data=daily_form(past_day, w_lunch_plate="13",
                                                                  reason="scale was not zeroed"))
     assert saved.status_code == 302
@@ -322,7 +328,8 @@ def test_correction_on_the_cell_page_needs_a_reason(app: Flask, manager_client: 
 
 
 def test_unknown_entry_is_404(manager_client: FlaskClient) -> None:
-    assert manager_client.post("/ledger/entries/999/correct", data={"weight": "1", "reason": "x"}).status_code == 404
+    assert manager_client.post("/ledger/entries/999/correct",
+                               data={"weight": "1", "reason": "x"}).status_code == 404
     assert manager_client.post("/ledger/entries/999/void", data={"reason": "x"}).status_code == 404
 
 
@@ -334,14 +341,15 @@ def test_outliers_are_saved_only_after_confirming(app: Flask, manager_client: Fl
         seed(admin, past_day - timedelta(weeks=weeks_ago), "lunch", "plate", 10000 + 1000 * weeks_ago)
     before = stored_entries(app)
     # 11-14 kg before, so anything above 21 kg is far outside.
-    warned = manager_client.post("/ledger/daily", data=daily_form(past_day, w_lunch_plate="40", w_lunch_prep="3"))
+    warned = manager_client.post("/ledger/daily",
+                                 data=daily_form(past_day, w_lunch_plate="40", w_lunch_prep="3"))
     assert warned.status_code == 422
     html = warned.get_data(as_text=True)
     assert "far outside the last 4 weeks (7.333-21 kg)" in html
     assert 'id="outlier-confirm" hidden' not in html
     assert stored_entries(app) == before
-    confirmed = manager_client.post("/ledger/daily", data=daily_form(past_day, w_lunch_plate="40", w_lunch_prep="3",
-                                                                     confirm_outliers="1"))
+    confirmed = manager_client.post("/ledger/daily", data=daily_form(past_day, w_lunch_plate="40",
+                                                                     w_lunch_prep="3", confirm_outliers="1"))
     assert confirmed.status_code == 302
     assert ("zonghe", "lunch", "plate", 40000, False, 1) in stored_entries(app)
 
@@ -361,7 +369,8 @@ def test_month_page_marks_missing_meals_and_totals(app: Flask, manager_client: F
     assert 'id="total-kg">22.0 kg' in html
     assert 'id="month-total">22.0' in html
     assert "grease and other streams: 3.0 kg" in html
-    assert "month over month: down 8.0 kg (-26.7%)" in html and "(a month compared has missing entries)" in html
+    assert ("month over month: down 8.0 kg (-26.7%)" in html
+            and "(a month compared has missing entries)" in html)
     row_5 = html.split('data-day="2024-03-05"')[1].split("</tr>")[0]
     assert ">12.0</a>" in row_5 and "missing" not in row_5
     row_6 = html.split('data-day="2024-03-06"')[1].split("</tr>")[0]
@@ -390,15 +399,17 @@ def test_excel_download_holds_the_month(app: Flask, manager_client: FlaskClient,
 
 # --- disposals ---------------------------------------------------------------------------------------------
 
-def test_disposals_page_adds_and_voids_a_disposal(app: Flask, manager_client: FlaskClient, past_day: date) -> None:
+def test_disposals_page_adds_and_voids_a_disposal(app: Flask, manager_client: FlaskClient,
+                                                  past_day: date) -> None:
     url = f"/ledger/disposals?canteen=zonghe&month={past_day:%Y-%m}"
     missing_manifest = manager_client.post(url, data={"date": str(past_day), "receiver_kind": "hauler",
-                                                      "receiver": "Green Haul", "weight": "120", "unit": "kg"})
+                                                      "receiver": "Green Haul", "weight": "120",
+                                                      "unit": "kg"})
     assert missing_manifest.status_code == 422
     assert stored_disposals(app) == []
-    added = manager_client.post(url, data={"date": str(past_day), "receiver_kind": "hauler", "receiver": "Green Haul",
-                                           "manifest_no": "HZ-2024-0117", "waste_type": "food", "weight": "240",
-                                           "unit": "jin"})
+    added = manager_client.post(url, data={"date": str(past_day), "receiver_kind": "hauler",
+                                           "receiver": "Green Haul", "manifest_no": "HZ-2024-0117",
+                                           "waste_type": "food", "weight": "240", "unit": "jin"})
     assert added.status_code == 302
     page = manager_client.get(url).get_data(as_text=True)
     assert "HZ-2024-0117" in page and 'id="handed-food">120.0 kg' in page
