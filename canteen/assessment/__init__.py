@@ -1,1 +1,4 @@
-"""The caterer's monthly assessment: contractors, the versioned 100-point sheet, deductions, workflow, reports."""
+"""The caterer's monthly assessment.
+
+Contractors, the versioned 100-point sheet, deductions, the monthly workflow and the reports.
+"""

@@ -23,9 +23,10 @@ def require(actor: User, permission: str) -> None:
 
 
 def may_see_assessment(session: Session, actor: User, assessment: Assessment) -> bool:
-    """Viewers of assessments see their canteens' months; drafts stay with the assessors; a caterer sees its own."""
+    """Viewers see their canteens' months; drafts stay with the assessors; a caterer sees its own."""
     if not has_permission(actor, "assessment.view") or not can_access_canteen(actor, assessment.canteen):
         return False
+    # A draft is not yet a result: the caterer and other viewers see a month once it is submitted.
     if assessment.status == "draft" and not has_permission(actor, "assessment.edit"):
         return False
     if actor.role == "contractor":
@@ -36,6 +37,7 @@ def may_see_assessment(session: Session, actor: User, assessment: Assessment) ->
 def visible_assessment(session: Session, actor: User, assessment_id: object) -> Assessment:
     """The assessment if the actor may see it, else NotFound (no hint that it exists)."""
     try:
+        # The id is a str (form, URL) or an int (JSON); whatever int() refuses is caught just below.
         wanted = int(assessment_id)  # type: ignore[call-overload]
     except (TypeError, ValueError):
         raise NotFound(_("no such assessment")) from None
@@ -54,9 +56,10 @@ def own_contractor(session: Session, actor: User) -> Contractor | None:
 
 
 def may_see_check(session: Session, actor: User, check: "SpotCheck") -> bool:
-    """Inspectors see every check in their scope; a caterer sees checks at its canteens during its contract."""
+    """Inspectors see every check in scope; a caterer sees checks at its canteens during its contract."""
     if not has_permission(actor, "spotcheck.view") or not can_access_canteen(actor, check.canteen):
         return False
+    # Bound to the contract period: a caterer must not read the checks of its predecessor or successor.
     if actor.role == "contractor":
         contractor = own_contractor(session, actor)
         return contractor is not None and serves(contractor, check.canteen_id, check.day)

@@ -28,11 +28,13 @@ _NAMED = {"code": {"type": "string"}, "name_zh": {"type": "string"}, "name_en": 
 _RULE = {"type": "object", "properties": {
     **_NAMED, "points": _POINTS, "per": {"type": "string", "enum": ["occurrence", "person", "step5pct"]},
     "cap": {"type": "number", "nullable": True}, "evidence_required": {"type": "boolean"},
-    "source": {"type": "string", "nullable": True, "enum": ["ledger_missing", "reweigh", "plate_baseline", None]}}}
+    "source": {"type": "string", "nullable": True,
+               "enum": ["ledger_missing", "reweigh", "plate_baseline", None]}}}
 _LINE = {"type": "object", "properties": {
     "id": {"type": "integer"}, "kind": {"type": "string", "enum": ["deduction", "veto", "bonus"]},
     "rule": {"type": "string"}, "item": {"type": "string", "nullable": True}, "name_zh": {"type": "string"},
-    "name_en": {"type": "string"}, "count": {"type": "integer"}, "excess_pct": {"type": "number", "nullable": True},
+    "name_en": {"type": "string"}, "count": {"type": "integer"},
+    "excess_pct": {"type": "number", "nullable": True},
     "points": {"type": "number", "nullable": True}, "note": {"type": "string"},
     "evidence": {"type": "object", "properties": {
         "spot_check": {"type": "integer", "nullable": True},
@@ -47,7 +49,8 @@ SCHEMAS["AssessmentTemplate"] = {"type": "object", "properties": {
     "hash": {"type": "string"},
     "groups": {"type": "array", "items": {"type": "object", "properties": _NAMED}},
     "items": {"type": "array", "items": {"type": "object", "properties": {
-        **_NAMED, "group": {"type": "string"}, "max_points": _POINTS, "rules": {"type": "array", "items": _RULE}}}},
+        **_NAMED, "group": {"type": "string"}, "max_points": _POINTS,
+        "rules": {"type": "array", "items": _RULE}}}},
     "vetoes": {"type": "array", "items": {"type": "object"}},
     "bonuses": {"type": "array", "items": {"type": "object"}},
     "bonus_cap": _POINTS, "bands": {"type": "array", "items": {"type": "object"}},
@@ -60,9 +63,10 @@ SCHEMAS["Contractor"] = {"type": "object", "properties": {
         "canteen": {"type": "string"}, "monthly_fee": {"type": "number"}}}}}}
 SCHEMAS["ContractorList"] = {"type": "object", "properties": {
     "contractors": {"type": "array", "items": {"$ref": "#/components/schemas/Contractor"}}}}
-SCHEMAS["AssessmentInput"] = {"type": "object", "required": ["contractor", "canteen", "month"], "properties": {
-    "contractor": {"type": "integer"}, "canteen": {"type": "string", "example": "zonghe"},
-    "month": {"type": "string", "example": "2021-07"}}}
+SCHEMAS["AssessmentInput"] = {
+    "type": "object", "required": ["contractor", "canteen", "month"], "properties": {
+        "contractor": {"type": "integer"}, "canteen": {"type": "string", "example": "zonghe"},
+        "month": {"type": "string", "example": "2021-07"}}}
 SCHEMAS["AssessmentLine"] = _LINE
 SCHEMAS["Assessment"] = {"type": "object", "properties": {
     "id": {"type": "integer"},
@@ -80,7 +84,8 @@ SCHEMAS["Assessment"] = {"type": "object", "properties": {
     "withdrawn": {"type": "array", "items": {"$ref": "#/components/schemas/AssessmentLine"}},
     "total": _POINTS,
     "grade": {"type": "object", "properties": {**_NAMED, "rectification_plan": {"type": "boolean"}}},
-    "fee": {"type": "object", "properties": {"base": _POINTS, "payable": _POINTS, "rule": {"type": "string"}}},
+    "fee": {"type": "object",
+            "properties": {"base": _POINTS, "payable": _POINTS, "rule": {"type": "string"}}},
     "warning": {"type": "boolean", "description": "consecutive months below the warning threshold"},
     "respond_by": {"type": "string", "format": "date", "nullable": True},
     "response": {"type": "string", "nullable": True}, "response_text": {"type": "string", "nullable": True},
@@ -94,7 +99,8 @@ SCHEMAS["AssessmentList"] = {"type": "object", "properties": {
     "assessments": {"type": "array", "items": {"$ref": "#/components/schemas/AssessmentSummary"}}}}
 SCHEMAS["DeductionInput"] = {"type": "object", "required": ["rule"], "properties": {
     "rule": {"type": "string", "description": "a rule, veto or bonus code of the assessment's sheet version"},
-    "count": {"type": "integer", "minimum": 1, "default": 1, "description": "occurrences, persons or 5 % steps"},
+    "count": {"type": "integer", "minimum": 1, "default": 1,
+              "description": "occurrences, persons or 5 % steps"},
     "excess_pct": {"type": "number", "description": "per-5 % rules: the excess over the baseline"},
     "points": {"type": "number", "description": "a partial deduction instead of count x points; at most the "
                                                 "item's max"},
@@ -109,7 +115,8 @@ SCHEMAS["AnswerInput"] = {"type": "object", "required": ["answer"], "properties"
     "answer": {"type": "string"}}}
 SCHEMAS["Proposal"] = {"type": "object", "properties": {
     "key": {"type": "string"}, "source": {"type": "string"}, "rule": {"type": "string"},
-    "count": {"type": "integer"}, "detail": {"type": "object"}, "spot_check": {"type": "integer", "nullable": True},
+    "count": {"type": "integer"}, "detail": {"type": "object"},
+    "spot_check": {"type": "integer", "nullable": True},
     "decision": {"type": "object", "nullable": True}}}
 SCHEMAS["ProposalList"] = {"type": "object", "properties": {
     "proposals": {"type": "array", "items": {"$ref": "#/components/schemas/Proposal"}}}}
@@ -132,6 +139,7 @@ def summary_as_dict(assessment: Any) -> dict[str, Any]:
             "fee": card.fee_fen / 100}
 
 
+# Every workflow step answers with the whole assessment, so a client needs no second request to show it.
 def _detail(assessment_id: int) -> Any:
     return jsonify(assessment_as_dict(db.session, visible_assessment(db.session, api_user(), assessment_id)))
 
@@ -143,6 +151,7 @@ def get_assessment_template() -> Any:
     """The 10-item sheet of config.yaml as stored (a new content gets the next version number)."""
     require_api("assessment.view")
     version = current_sheet_version(db.session, _settings())
+    # This GET may store a new sheet version: commit, so the number shown is the number kept.
     db.session.commit()
     return jsonify(sheet_as_dict(version))
 
@@ -153,7 +162,8 @@ def get_assessment_template() -> Any:
 def get_contractors() -> Any:
     """Contractors the token's user may see."""
     require_api("assessment.view")
-    return jsonify({"contractors": [contractor_as_dict(item) for item in visible_contractors(db.session, api_user())]})
+    contractors = visible_contractors(db.session, api_user())
+    return jsonify({"contractors": [contractor_as_dict(item) for item in contractors]})
 
 
 @bp.get("/assessments")
@@ -178,7 +188,8 @@ def post_assessment() -> Any:
 
 
 @bp.get("/assessments/<int:assessment_id>")
-@document("get", "/assessments/{assessment_id}", "An assessment: items, deductions, total, grade, fee, status",
+@document("get", "/assessments/{assessment_id}",
+          "An assessment: items, deductions, total, grade, fee, status",
           responses={200: "Assessment"}, tag="assessment")
 def get_assessment(assessment_id: int) -> Any:
     """One assessment with its score card and revisions."""
@@ -208,10 +219,12 @@ def post_withdraw_deduction(assessment_id: int, line_id: int) -> Any:
 
 
 @bp.get("/assessments/<int:assessment_id>/proposals")
-@document("get", "/assessments/{assessment_id}/proposals", "Deductions proposed from ledger and spot-check data",
+@document("get", "/assessments/{assessment_id}/proposals",
+          "Deductions proposed from ledger and spot-check data",
           responses={200: "ProposalList"}, tag="assessment")
 def get_proposals(assessment_id: int) -> Any:
     """The proposals and their decisions."""
+    # Proposals are the assessors' working material; the caterer sees only the lines they lead to.
     require_api("assessment.edit")
     assessment = visible_assessment(db.session, api_user(), assessment_id)
     return jsonify({"proposals": [proposal_as_dict(item)
@@ -226,6 +239,7 @@ def post_proposal_decision(assessment_id: int) -> Any:
     require_api("assessment.edit")
     data = json_body()
     accept = data.get("accept")
+    # Only a real JSON boolean: a string such as "false" would otherwise count as acceptance.
     if not isinstance(accept, bool):
         raise InvalidInput(_("invalid decision"), {"accept": _("true or false")})
     decide_proposal(db.session, _settings(), api_user(), assessment_id, data.get("key"), accept,
@@ -249,6 +263,7 @@ def post_submit(assessment_id: int) -> Any:
           body="CommentInput", responses={200: "Assessment"}, tag="assessment")
 def post_acknowledge(assessment_id: int) -> Any:
     """Acknowledge within the response window."""
+    # The comment is optional, so an acknowledgement may arrive with no body at all.
     data = json_body() if request.get_data() else {}
     respond(db.session, _settings(), api_user(), assessment_id, "acknowledge", data.get("comment"))
     db.session.commit()
@@ -266,7 +281,8 @@ def post_dispute(assessment_id: int) -> Any:
 
 
 @bp.post("/assessments/<int:assessment_id>/amend")
-@document("post", "/assessments/{assessment_id}/amend", "Reopen a submitted or disputed month as a new revision",
+@document("post", "/assessments/{assessment_id}/amend",
+          "Reopen a submitted or disputed month as a new revision",
           body="ReasonInput", responses={200: "Assessment"}, tag="assessment")
 def post_amend(assessment_id: int) -> Any:
     """Start an amendment."""
@@ -286,7 +302,8 @@ def post_answer(assessment_id: int) -> Any:
 
 
 @bp.post("/assessments/<int:assessment_id>/finalize")
-@document("post", "/assessments/{assessment_id}/finalize", "Make a month final after the response window passed",
+@document("post", "/assessments/{assessment_id}/finalize",
+          "Make a month final after the response window passed",
           responses={200: "Assessment"}, tag="assessment")
 def post_finalize(assessment_id: int) -> Any:
     """Finalize without a response."""

@@ -34,7 +34,9 @@ from canteen.reference.validation import resolve_canteen
 from canteen.settings.assessment import SheetSettings
 from canteen.assessment.spotchecks.models import SpotCheck
 
+# Only a draft or an open amendment takes line changes: a submitted month is what the caterer was shown.
 EDITABLE = ("draft", "amending")
+# A sanity bound: a typo such as 10000 occurrences must be refused, not scored.
 MAX_COUNT = 1000
 
 
@@ -61,7 +63,9 @@ def resolve_code(sheet: SheetSettings, code: str) -> LineRule | None:
                         rule.name_zh, rule.name_en)
     veto = sheet.veto(code)
     if veto is not None:
-        return LineRule("veto", veto.code, None, "occurrence", 0, veto.evidence_required, veto.name_zh, veto.name_en)
+        # A veto carries no points of its own: scoring sets the whole month to 0.
+        return LineRule("veto", veto.code, None, "occurrence", 0, veto.evidence_required, veto.name_zh,
+                        veto.name_en)
     bonus = sheet.bonus(code)
     if bonus is not None:
         return LineRule("bonus", bonus.code, None, "occurrence", bonus.points, bonus.evidence_required,
@@ -76,6 +80,7 @@ def sheet_for(assessment: Assessment) -> SheetSettings:
 
 def line_value(line: AssessmentLine) -> LineValue:
     """The scoring view of a stored line."""
+    # Partial points are stored as whole hundredths, so the Decimal is exact and a past score recomputes.
     points = Decimal(line.points_x100) / 100 if line.points_x100 is not None else None
     return LineValue(line.kind, line.code, line.count, points, line.id)
 
@@ -120,31 +125,39 @@ def open_assessment(session: Session, settings: AppConfig, actor: User, data: Ma
             errors["contractor"] = _("unknown contractor")
     canteen = resolve_canteen(session, data.get("canteen"), actor, errors)
     month = None
+    raw_month = data.get("month")
     try:
-        month = parse_month(data.get("month") if isinstance(data.get("month"), str) else "")
+        month = parse_month(raw_month if isinstance(raw_month, str) else "")
     except ValueError:
         errors["month"] = _("expected YYYY-MM")
     today = _now_local_day(settings, now)
+    # A draft may open once the month has begun, to collect lines as they happen; submit waits for its end.
     if month is not None and month > month_start(today):
         errors["month"] = _("the month has not begun")
     if contractor is not None and canteen is not None and month is not None and "month" not in errors:
         if not any(link.canteen_id == canteen.id for link in contractor.canteens):
             errors["canteen"] = _("this contractor does not serve this canteen")
+        # Any overlap counts: a contract that starts or ends mid-month still has that month assessed.
         elif not (contractor.starts_on <= month_end(month) and month <= contractor.ends_on):
-            errors["month"] = _("outside the contract (%(start)s to %(end)s)", start=contractor.starts_on.isoformat(),
-                                end=contractor.ends_on.isoformat())
+            errors["month"] = _("outside the contract (%(start)s to %(end)s)",
+                                start=contractor.starts_on.isoformat(), end=contractor.ends_on.isoformat())
     errors.raise_if_any(_("cannot open this assessment"))
     assert contractor is not None and canteen is not None and month is not None
+    # The unique (contractor, canteen, month) constraint backs this; checking first gives a 409 with the id.
     existing = session.scalar(select(Assessment).where(Assessment.contractor_id == contractor.id,
-                                                       Assessment.canteen_id == canteen.id, Assessment.month == month))
+                                                       Assessment.canteen_id == canteen.id,
+                                                       Assessment.month == month))
     if existing is not None:
         raise Conflict(_("this month is already assessed"),
                        {"month": _("assessment #%(id)s exists for this month", id=existing.id)})
     link = next(link for link in contractor.canteens if link.canteen_id == canteen.id)
+    # The sheet version and the fee are fixed when the month opens: later config or contract changes must
+    # not alter a month already being assessed.
     version = current_sheet_version(session, settings)
     assessment = Assessment(contractor_id=contractor.id, canteen_id=canteen.id, month=month,
                             sheet_version_id=version.id, status="draft", revision=0,
-                            base_fee_fen=link.monthly_fee_fen, opened_by_id=actor.id, opened_at=now or utcnow())
+                            base_fee_fen=link.monthly_fee_fen, opened_by_id=actor.id,
+                            opened_at=now or utcnow())
     session.add(assessment)
     session.flush()
     session.refresh(assessment)
@@ -182,6 +195,7 @@ def _parse_decimal(value: Any, errors: FieldErrors, field: str) -> Decimal | Non
     except InvalidOperation:
         errors[field] = _("not a number")
         return None
+    # Decimal accepts "NaN" and "Infinity", which would poison every comparison and sum downstream.
     if not number.is_finite():
         errors[field] = _("not a number")
         return None
@@ -190,7 +204,7 @@ def _parse_decimal(value: Any, errors: FieldErrors, field: str) -> Decimal | Non
 
 def _check_count_and_excess(target: Any, count: int | None, excess: Decimal | None,
                             errors: FieldErrors) -> int | None:
-    """The count the rule applies with: per-5-percent rules derive it from the excess, so the two cannot disagree."""
+    """The count the rule applies with: per-5-percent rules derive it from the excess, so both agree."""
     if target.per == "step5pct" and excess is not None:
         steps = steps_for(float(excess))
         if steps == 0:
@@ -200,6 +214,7 @@ def _check_count_and_excess(target: Any, count: int | None, excess: Decimal | No
         count = steps
     elif excess is not None:
         errors["excess_pct"] = _("only for rules counted per 5-percent step")
+    # A veto zeroes the month however often it happened, so a count above 1 would only mislead the reader.
     if target.kind == "veto" and count not in (None, 1):
         errors["count"] = _("a veto applies once")
     return count
@@ -211,6 +226,7 @@ def _check_points(sheet: Any, target: Any, points: Decimal | None, errors: Field
         return
     if target.kind == "veto":
         errors["points"] = _("a veto has no points: the month scores 0")
+    # Points are stored as whole hundredths (points_x100), so a third decimal would be silently lost.
     elif points <= 0 or points != points.quantize(Decimal("0.01")):
         errors["points"] = _("more than 0, at most two decimals")
     elif target.kind == "deduction":
@@ -218,6 +234,7 @@ def _check_points(sheet: Any, target: Any, points: Decimal | None, errors: Field
         assert item is not None
         if points > dec(item.max_points):
             errors["points"] = _("more than the item's %(max)s points", max=points_text(item.max_points))
+    # A bonus belongs to no item: the month's bonus cap is its only limit.
     elif points > dec(sheet.bonus_cap):
         errors["points"] = _("more than the bonus cap of %(cap)s points", cap=points_text(sheet.bonus_cap))
 
@@ -225,10 +242,12 @@ def _check_points(sheet: Any, target: Any, points: Decimal | None, errors: Field
 def _parse_evidence(session: Session, assessment: Assessment, data: Mapping[str, Any],
                     errors: FieldErrors) -> tuple[SpotCheck | None, date | None]:
     """The spot check and ledger day cited as evidence; both must belong to the assessed canteen and month."""
+    # Evidence from another canteen or month would let a deduction cite something that did not happen here.
     spot_check = None
     if data.get("spot_check") not in (None, ""):
         try:
             spot_check = session.get(SpotCheck, int(data["spot_check"]))
+        # OverflowError: an id beyond the database's integer range is simply an unknown check.
         except (TypeError, ValueError, OverflowError):
             spot_check = None
         if spot_check is None or spot_check.canteen_id != assessment.canteen_id \
@@ -243,10 +262,10 @@ def _parse_evidence(session: Session, assessment: Assessment, data: Mapping[str,
     return spot_check, ledger_day
 
 
-def add_line(session: Session, settings: AppConfig, actor: User, assessment_id: object, data: Mapping[str, Any],
-             photo: bytes | None = None, media_root: Path | None = None, now: datetime | None = None,
-             proposal_key: str | None = None) -> AssessmentLine:
-    """Apply a deduction by rule (or a veto or bonus) with its evidence; refused once the month is submitted."""
+def add_line(session: Session, settings: AppConfig, actor: User, assessment_id: object,
+             data: Mapping[str, Any], photo: bytes | None = None, media_root: Path | None = None,
+             now: datetime | None = None, proposal_key: str | None = None) -> AssessmentLine:
+    """Apply a deduction by rule (or a veto or bonus) with its evidence; refused once submitted."""
     assessment = load_for_edit(session, actor, assessment_id)
     sheet = sheet_for(assessment)
     # Step 1: every field is checked before anything is stored, so one answer lists every problem.
@@ -265,8 +284,11 @@ def add_line(session: Session, settings: AppConfig, actor: User, assessment_id: 
         count = _check_count_and_excess(target, count, excess, errors)
         _check_points(sheet, target, points, errors)
     spot_check, ledger_day = _parse_evidence(session, assessment, data, errors)
-    if target is not None and target.evidence_required and not (spot_check or ledger_day or photo or reference):
-        errors["evidence"] = _("this rule needs evidence: a spot-check record, a ledger day, a photo or a reference")
+    # Real sheets require every deduction to cite evidence, so the caterer can check it and dispute it.
+    if target is not None and target.evidence_required and not (spot_check or ledger_day or photo
+                                                                or reference):
+        errors["evidence"] = _("this rule needs evidence: a spot-check record, a ledger day, a photo "
+                               "or a reference")
     errors.raise_if_any(_("the deduction was not applied"))
     assert target is not None
     # Step 2: the photo is stored only once the input is known to be good, so a refusal leaves no orphan file.
@@ -280,16 +302,17 @@ def add_line(session: Session, settings: AppConfig, actor: User, assessment_id: 
         excess_pct=float(excess) if excess is not None and target.per == "step5pct" else None,
         points_x100=int(points * 100) if points is not None else None, note=note,
         spot_check_id=spot_check.id if spot_check else None, ledger_day=ledger_day, photo=stored_photo,
-        reference=reference, proposal_key=proposal_key, added_revision=assessment.revision, added_by_id=actor.id,
-        added_at=now or utcnow())
+        reference=reference, proposal_key=proposal_key, added_revision=assessment.revision,
+        added_by_id=actor.id, added_at=now or utcnow())
     session.add(line)
     session.flush()
+    # The line was added by id, not through assessment.lines: reload the collection so scores include it.
     session.refresh(assessment)
     audit.record(session, "assessment", assessment.id, "line_added", actor, now, line=line.id, kind=line.kind,
                  code=line.code, count=line.count, excess_pct=line.excess_pct,
                  points=points_text(points) if points is not None else None, note=note,
-                 spot_check=line.spot_check_id, ledger_day=ledger_day, photo=bool(stored_photo), reference=reference,
-                 proposal=proposal_key, revision=assessment.revision)
+                 spot_check=line.spot_check_id, ledger_day=ledger_day, photo=bool(stored_photo),
+                 reference=reference, proposal=proposal_key, revision=assessment.revision)
     return line
 
 
@@ -297,6 +320,7 @@ def withdraw_line(session: Session, actor: User, assessment_id: object, line_id:
                   now: datetime | None = None) -> AssessmentLine:
     """Withdraw a line with a reason; it stays on record, struck through."""
     assessment = load_for_edit(session, actor, assessment_id)
+    # Compared as text: the id comes as a string from a form and as a number from the API.
     line = next((line for line in assessment.lines if str(line.id) == str(line_id)), None)
     if line is None:
         raise NotFound(_("no such deduction"))
@@ -308,14 +332,16 @@ def withdraw_line(session: Session, actor: User, assessment_id: object, line_id:
     line.withdrawn_at, line.withdrawn_by_id = now or utcnow(), actor.id
     line.withdrawn_revision, line.withdraw_reason = assessment.revision, text
     session.flush()
-    audit.record(session, "assessment", assessment.id, "line_withdrawn", actor, now, line=line.id, code=line.code,
-                 reason=text, revision=assessment.revision)
+    audit.record(session, "assessment", assessment.id, "line_withdrawn", actor, now, line=line.id,
+                 code=line.code, reason=text, revision=assessment.revision)
     return line
 
 
 def _snapshot(assessment: Assessment, card: ScoreCard) -> str:
+    # What the caterer was shown at this revision, kept even when a later amendment withdraws lines.
     return json.dumps({
-        "items": [{"code": item.item.code, "deducted": points_text(item.deducted), "score": points_text(item.score)}
+        "items": [{"code": item.item.code, "deducted": points_text(item.deducted),
+                   "score": points_text(item.score)}
                   for item in card.items],
         "bonus": points_text(card.bonus), "vetoes": card.vetoes, "total": points_text(card.total),
         "grade": card.band.code, "fee_fen": card.fee_fen, "base_fee_fen": card.base_fee_fen,
@@ -328,10 +354,11 @@ def _snapshot(assessment: Assessment, card: ScoreCard) -> str:
 def _new_revision(session: Session, assessment: Assessment, actor: User, reason: str,
                   now: datetime | None) -> AssessmentRevision:
     card = score_of(assessment)
+    # Totals have at most two decimals (points are stored in hundredths), so total_x100 is exact.
     revision = AssessmentRevision(assessment_id=assessment.id, number=assessment.revision, reason=reason,
-                                  total_x100=int(card.total * 100), grade=card.band.code, fee_fen=card.fee_fen,
-                                  snapshot=_snapshot(assessment, card), created_by_id=actor.id,
-                                  created_at=now or utcnow())
+                                  total_x100=int(card.total * 100), grade=card.band.code,
+                                  fee_fen=card.fee_fen, snapshot=_snapshot(assessment, card),
+                                  created_by_id=actor.id, created_at=now or utcnow())
     assessment.revisions.append(revision)
     return revision
 
@@ -341,22 +368,28 @@ def submit(session: Session, settings: AppConfig, actor: User, assessment_id: ob
     """Lock the month and send it to the caterer, who may respond within the configured days."""
 
     assessment = load_for_edit(session, actor, assessment_id)
+    # An amendment made in reply to a dispute ends with answer(), which puts the reply on record.
     if assessment.status == "amending" and assessment.response == "disputed":
-        raise Conflict(_("a disputed month is closed by answering the dispute"), {"status": _("answer instead")})
+        raise Conflict(_("a disputed month is closed by answering the dispute"),
+                       {"status": _("answer instead")})
     today = _now_local_day(settings, now)
+    # The month's ledger entries and spot checks are complete only once it is over.
     if today <= month_end(assessment.month):
-        raise Conflict(_("the month is not over yet"), {"month": _("submit after %(day)s",
-                                                                 day=month_end(assessment.month).isoformat())})
+        raise Conflict(_("the month is not over yet"),
+                       {"month": _("submit after %(day)s", day=month_end(assessment.month).isoformat())})
+    # A deduction the data supports must be taken or overridden with a reason, never dropped silently.
     pending = undecided_proposals(session, settings, assessment, now)
     if pending:
         raise Conflict(_("decide the proposals from data first"),
                        {"proposals": _("%(n)s proposal(s) not yet accepted or overridden", n=len(pending))})
+    # The first submission needs no reason; an amendment's reason moves to the revision it closes.
     reason = "" if assessment.revision == 0 else (assessment.pending_reason or "")
     if assessment.revision == 0:
         assessment.revision = 1
     _new_revision(session, assessment, actor, reason, now)
     assessment.status, assessment.submitted_at = "submitted", now or utcnow()
     assessment.respond_by = today + timedelta(days=settings.assessment.dispute_days)
+    # A resubmitted amendment asks the caterer again, so an earlier response must not carry over.
     assessment.response = assessment.response_text = None
     assessment.responded_by_id = assessment.responded_at = None
     assessment.pending_reason = None
@@ -373,6 +406,7 @@ def respond(session: Session, settings: AppConfig, actor: User, assessment_id: o
     """The caterer acknowledges the month, or disputes it with a reason, within the response window."""
     require(actor, "assessment.respond")
     assessment = visible_assessment(session, actor, assessment_id)
+    # Only the assessed caterer answers; NotFound rather than Forbidden tells others nothing about the month.
     if linked_contractor_id(session, actor) != assessment.contractor_id:
         raise NotFound(_("no such assessment"))
     if response not in ("acknowledge", "dispute"):
@@ -390,6 +424,7 @@ def respond(session: Session, settings: AppConfig, actor: User, assessment_id: o
     moment = now or utcnow()
     assessment.response = "acknowledged" if response == "acknowledge" else "disputed"
     assessment.response_text, assessment.responded_by_id, assessment.responded_at = comment, actor.id, moment
+    # Acknowledging ends the workflow at once; a dispute waits for the assessor's answer.
     if response == "acknowledge":
         assessment.status, assessment.finalized_at = "final", moment
     else:
@@ -411,7 +446,10 @@ def amend(session: Session, settings: AppConfig, actor: User, assessment_id: obj
     if assessment.status not in ("submitted", "disputed"):
         raise Conflict(_("only a submitted or disputed month can be amended"),
                        {"status": _("is %(status)s", status=assessment.status)})
-    assessment.status, assessment.revision, assessment.pending_reason = "amending", assessment.revision + 1, text
+    # The revision number is taken now; the revision row is written when the amendment is submitted or
+    # answered, with this reason.
+    assessment.status, assessment.revision = "amending", assessment.revision + 1
+    assessment.pending_reason = text
     session.flush()
     audit.record(session, "assessment", assessment.id, "amending", actor, now, reason=text,
                  revision=assessment.revision)
@@ -426,17 +464,20 @@ def answer(session: Session, settings: AppConfig, actor: User, assessment_id: ob
     errors = FieldErrors()
     reply = clean_text(text, "answer", 2000, errors, required=True)
     errors.raise_if_any(_("the answer is empty"))
+    # An amendment opened after a dispute is still the answer to that dispute.
     disputed = assessment.status == "disputed" or (assessment.status == "amending"
                                                    and assessment.response == "disputed")
     if not disputed:
-        raise Conflict(_("there is no dispute to answer"), {"status": _("is %(status)s", status=assessment.status)})
+        raise Conflict(_("there is no dispute to answer"),
+                       {"status": _("is %(status)s", status=assessment.status)})
     amended = assessment.status == "amending"
     if amended:
-
+        # The answer closes the amendment as submit() would, so the same proposal rule applies.
         pending = undecided_proposals(session, settings, assessment, now)
         if pending:
             raise Conflict(_("decide the proposals from data first"),
-                           {"proposals": _("%(n)s proposal(s) not yet accepted or overridden", n=len(pending))})
+                           {"proposals": _("%(n)s proposal(s) not yet accepted or overridden",
+                                           n=len(pending))})
         _new_revision(session, assessment, actor, assessment.pending_reason or "", now)
         assessment.pending_reason = None
     moment = now or utcnow()
@@ -458,6 +499,7 @@ def finalize(session: Session, settings: AppConfig, actor: User, assessment_id: 
         raise Conflict(_("only a submitted month can be made final this way"),
                        {"status": _("is %(status)s", status=assessment.status)})
     today = _now_local_day(settings, now)
+    # Finalizing inside the window would take away the caterer's right to respond.
     if assessment.respond_by is not None and today <= assessment.respond_by:
         raise Conflict(_("the caterer may respond until %(day)s", day=assessment.respond_by.isoformat()),
                        {"respond_by": assessment.respond_by.isoformat()})
@@ -476,7 +518,8 @@ def list_assessments(session: Session, actor: User, contractor: Any = None, year
     query = select(Assessment).order_by(Assessment.month, Assessment.canteen_id, Assessment.contractor_id)
     if contractor not in (None, ""):
         try:
-            query = query.where(Assessment.contractor_id == get_visible_contractor(session, actor, contractor).id)
+            wanted = get_visible_contractor(session, actor, contractor)
+            query = query.where(Assessment.contractor_id == wanted.id)
         except NotFound:
             errors["contractor"] = _("unknown contractor")
     if year not in (None, ""):
@@ -484,7 +527,8 @@ def list_assessments(session: Session, actor: User, contractor: Any = None, year
             number = int(str(year))
             if not 2000 <= number <= 2100:
                 raise ValueError
-            query = query.where(Assessment.month >= date(number, 1, 1), Assessment.month <= date(number, 12, 1))
+            query = query.where(Assessment.month >= date(number, 1, 1),
+                                Assessment.month <= date(number, 12, 1))
         except ValueError:
             errors["year"] = _("a year such as 2021")
     if canteen not in (None, ""):
@@ -492,6 +536,7 @@ def list_assessments(session: Session, actor: User, contractor: Any = None, year
         if found is not None:
             query = query.where(Assessment.canteen_id == found.id)
     errors.raise_if_any()
+    # Visibility depends on role, canteen scope, draft status and the caterer's link: checked per row.
     return [item for item in session.scalars(query) if may_see_assessment(session, actor, item)]
 
 
@@ -499,14 +544,17 @@ def consecutive_below(session: Session, assessment: Assessment) -> list[Assessme
     """The run of months below the warning threshold ending with this one, when it is long enough to warn."""
     sheet = sheet_for(assessment)
     threshold, needed = dec(sheet.warning.below), sheet.warning.consecutive_months
+    # A draft is not a result: it neither starts nor continues a run.
     if assessment.status == "draft" or score_of(assessment).total >= threshold:
         return []
     run = [assessment]
     month = assessment.month
+    # Calendar months back from this one: a month without a result breaks the run.
     while len(run) < needed:
         month = add_months(month, -1)
         earlier = session.scalar(select(Assessment).where(
-            Assessment.contractor_id == assessment.contractor_id, Assessment.canteen_id == assessment.canteen_id,
+            Assessment.contractor_id == assessment.contractor_id,
+            Assessment.canteen_id == assessment.canteen_id,
             Assessment.month == month, Assessment.status != "draft"))
         if earlier is None or score_of(earlier).total >= threshold:
             return []
@@ -527,7 +575,8 @@ def line_as_dict(line: AssessmentLine, sheet: SheetSettings) -> dict[str, Any]:
     target = resolve_code(sheet, line.code)
     return {
         "id": line.id, "kind": line.kind, "rule": line.code, "item": target.item_code if target else None,
-        "name_zh": target.name_zh if target else line.code, "name_en": target.name_en if target else line.code,
+        "name_zh": target.name_zh if target else line.code,
+        "name_en": target.name_en if target else line.code,
         "count": line.count, "excess_pct": line.excess_pct,
         "points": float(Decimal(line.points_x100) / 100) if line.points_x100 is not None else None,
         "note": line.note,
@@ -564,7 +613,8 @@ def assessment_as_dict(session: Session, assessment: Assessment) -> dict[str, An
                    "deducted": float(item.deducted), "score": float(item.score),
                    "rules": [{"code": rule.rule.code, "points": float(rule.points), "capped": rule.capped}
                              for rule in item.rules if rule.lines],
-                   "deductions": [line for line in lines if line["item"] == item.item.code and not line["withdrawn"]]}
+                   "deductions": [line for line in lines
+                                  if line["item"] == item.item.code and not line["withdrawn"]]}
                   for item in card.items],
         "vetoes": card.vetoes,
         "bonus": float(card.bonus),
@@ -578,7 +628,8 @@ def assessment_as_dict(session: Session, assessment: Assessment) -> dict[str, An
         "respond_by": assessment.respond_by.isoformat() if assessment.respond_by else None,
         "response": assessment.response, "response_text": assessment.response_text,
         "answer": assessment.answer_text,
-        "revisions": [{"number": rev.number, "reason": rev.reason, "total": rev.total_x100 / 100, "grade": rev.grade,
-                       "fee": rev.fee_fen / 100, "by": rev.created_by.username, "at": rev.created_at.isoformat()}
+        "revisions": [{"number": rev.number, "reason": rev.reason, "total": rev.total_x100 / 100,
+                       "grade": rev.grade, "fee": rev.fee_fen / 100, "by": rev.created_by.username,
+                       "at": rev.created_at.isoformat()}
                       for rev in assessment.revisions],
     }

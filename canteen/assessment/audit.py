@@ -14,6 +14,7 @@ from canteen.db import utcnow
 
 
 def _plain(value: Any) -> Any:
+    # Dates as ISO text and anything else json cannot write (Decimal, ...) as its str: recording never fails.
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     return str(value)
@@ -22,8 +23,10 @@ def _plain(value: Any) -> Any:
 def record(session: Session, subject: str, subject_id: int, action: str, actor: User | None,
            at: datetime | None = None, **detail: Any) -> AuditEntry:
     """Append one audit entry (never updated or deleted)."""
-    entry = AuditEntry(subject=subject, subject_id=subject_id, action=action, actor_id=actor.id if actor else None,
-                       at=at or utcnow(), detail=json.dumps(detail, ensure_ascii=False, default=_plain, sort_keys=True))
+    entry = AuditEntry(subject=subject, subject_id=subject_id, action=action,
+                       actor_id=actor.id if actor else None, at=at or utcnow(),
+                       detail=json.dumps(detail, ensure_ascii=False, default=_plain, sort_keys=True))
+    # Part of the caller's transaction: the entry exists exactly when the change it describes does.
     session.add(entry)
     return entry
 

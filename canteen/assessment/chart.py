@@ -1,4 +1,4 @@
-"""The year summary's chart: monthly totals and plate waste per diner-meal, drawn with matplotlib's Figure API."""
+"""The year summary's chart: monthly totals and plate waste per diner-meal (matplotlib's Figure API)."""
 from __future__ import annotations
 
 from io import BytesIO
@@ -15,10 +15,12 @@ def trend_png(summary: YearSummary, labels: dict[str, str], names: dict[int, str
     months = list(range(1, 13))
     for canteen in summary.canteens:
         rows = summary.rows_of(canteen)
+        # None leaves a gap for a month without a result instead of drawing it at 0.
         score_axes.plot(months, [float(row.total) if row.total is not None else None for row in rows],
                         marker="o", label=names[canteen.id])
         waste_axes.plot(months, [row.plate_g for row in rows], marker="s", label=names[canteen.id])
     score_axes.set_title(labels["score"])
+    # A fixed 0-100 scale (with room for the markers) so that years and canteens compare at a glance.
     score_axes.set_ylim(0, 105)
     waste_axes.set_title(labels["plate"])
     for axes in (score_axes, waste_axes):

@@ -17,6 +17,7 @@ from canteen.core.permissions import can_access_canteen, has_permission
 from canteen.core.validation import clean_text, parse_day
 from canteen.reference.services import canteen_by_code
 
+# 100 million yuan a month: far above any canteen contract, so only a slipped digit reaches it.
 MAX_FEE_FEN = 100_000_000 * 100
 
 
@@ -26,6 +27,7 @@ def parse_fee_fen(value: Any, errors: FieldErrors, field: str) -> int | None:
         errors[field] = _("a monthly fee is required")
         return None
     try:
+        # Thousands separators are accepted, as in a fee copied from a contract (186,000.00).
         amount = Decimal(str(value).strip().replace(",", ""))
     except InvalidOperation:
         errors[field] = _("not a number")
@@ -33,6 +35,7 @@ def parse_fee_fen(value: Any, errors: FieldErrors, field: str) -> int | None:
     if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
         errors[field] = _("a sum in yuan, at most two decimals, not negative")
         return None
+    # Money is kept in whole fen, so sums and pro-rata fees never meet float rounding.
     fen = int(amount * 100)
     if fen > MAX_FEE_FEN:
         errors[field] = _("implausibly large")
@@ -89,17 +92,24 @@ def save_contractor(session: Session, actor: User, data: Mapping[str, Any],
     if not isinstance(active, bool):
         errors["active"] = _("true or false")
     errors.raise_if_any(_("invalid contractor"))
-    for column, value, field in ((Contractor.name, name, "name"), (Contractor.contract_no, contract_no, "contract_no")):
+    # raise_if_any refused a missing date, so both are known from here on.
+    assert starts_on is not None and ends_on is not None
+    # Both columns are unique in the database; checking first answers 409 naming the field that clashes.
+    for column, value, field in ((Contractor.name, name, "name"),
+                                 (Contractor.contract_no, contract_no, "contract_no")):
         clash = session.scalar(select(Contractor).where(column == value))
         if clash is not None and clash is not contractor:
-            raise Conflict(_("another contractor has this %(field)s", field=field), {field: _("already used")})
+            raise Conflict(_("another contractor has this %(field)s", field=field),
+                           {field: _("already used")})
+    # Old and new values go to the audit trail: a contract change affects every fee computed afterwards.
     before = _snapshot(contractor) if contractor is not None else None
     if contractor is None:
         contractor = Contractor()
         session.add(contractor)
     contractor.name, contractor.contract_no = name, contract_no
-    contractor.starts_on, contractor.ends_on, contractor.active = starts_on, ends_on, active  # type: ignore[assignment]
+    contractor.starts_on, contractor.ends_on, contractor.active = starts_on, ends_on, active
     current = {link.canteen_id: link for link in contractor.canteens}
+    # A canteen no longer served loses its fee row; months already opened keep the fee they copied.
     for canteen_id in set(current) - set(links):
         contractor.canteens.remove(current[canteen_id])
     for canteen_id, fee in links.items():
@@ -124,7 +134,8 @@ def link_user(session: Session, actor: User, contractor_id: int, username: Any) 
     contractor = session.get(Contractor, contractor_id)
     if contractor is None:
         raise NotFound(_("no such contractor"))
-    user = session.scalar(select(User).where(User.username == username)) if isinstance(username, str) else None
+    user = (session.scalar(select(User).where(User.username == username)) if isinstance(username, str)
+            else None)
     errors = FieldErrors()
     if user is None:
         errors["username"] = _("no such user")
@@ -132,11 +143,13 @@ def link_user(session: Session, actor: User, contractor_id: int, username: Any) 
         errors["username"] = _("only users with the caterer role can be linked")
     errors.raise_if_any()
     assert user is not None
+    # A user speaks for one company only (user_id is the key): moving it means unlinking it first.
     existing = session.get(ContractorUser, user.id)
     if existing is not None:
         if existing.contractor_id == contractor.id:
             return existing
-        raise Conflict(_("this user already speaks for another contractor"), {"username": _("linked elsewhere")})
+        raise Conflict(_("this user already speaks for another contractor"),
+                       {"username": _("linked elsewhere")})
     link = ContractorUser(user_id=user.id, contractor_id=contractor.id)
     session.add(link)
     session.flush()
@@ -179,8 +192,10 @@ def visible_contractors(session: Session, actor: User) -> list[Contractor]:
             return []
         query = query.where(Contractor.id == own)
     contractors = session.scalars(query).all()
+    # A contractor serving no canteen yet falls in no canteen scope, so every viewer sees it.
     return [contractor for contractor in contractors
-            if not contractor.canteens or any(can_access_canteen(actor, link.canteen) for link in contractor.canteens)]
+            if not contractor.canteens
+            or any(can_access_canteen(actor, link.canteen) for link in contractor.canteens)]
 
 
 def get_visible_contractor(session: Session, actor: User, contractor_id: Any) -> Contractor:

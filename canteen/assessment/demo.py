@@ -29,11 +29,14 @@ from canteen.assessment.spotchecks.models import SpotCheck
 from canteen.assessment.spotchecks.services import record_check
 from canteen.core.timeutil import month_end
 
-DEMO_CONTRACTOR = {
+DEMO_CONTRACTOR: dict[str, Any] = {
     "name": "开封市鼎味餐饮管理有限公司", "contract_no": "KFJG-CY-2021-01", "starts_on": "2021-01-01",
     "ends_on": "2023-12-31",
-    "canteens": [{"canteen": "zonghe", "monthly_fee": "186000.00"}, {"canteen": "badajie", "monthly_fee": "98000.00"}]}
+    "canteens": [{"canteen": "zonghe", "monthly_fee": "186000.00"},
+                 {"canteen": "badajie", "monthly_fee": "98000.00"}]}
+# The summer of the source's figures: the demo ledger holds zonghe's 4700 kg (July 2021) and 4301 kg (August).
 MONTHS = (date(2021, 6, 1), date(2021, 7, 1), date(2021, 8, 1))
+# Fixed seeds: the demo draws the same slots on every machine, so its story can refer to them.
 SEEDS = {"zonghe": 20210600, "badajie": 20210650}
 
 
@@ -54,10 +57,12 @@ def _seed_checks(session: Session, settings: AppConfig, inspector: User) -> None
         if canteen is None:
             continue
         for index, month in enumerate(MONTHS):
-            draw = draw_month(session, settings, inspector, {"canteen": code, "month": month.strftime("%Y-%m"),
-                                                             "seed": base_seed + index},
+            draw = draw_month(session, settings, inspector,
+                              {"canteen": code, "month": month.strftime("%Y-%m"), "seed": base_seed + index},
                               now=_at(month, 6, settings))
             for position, slot in enumerate(draw.slots[:2]):
+                # July's first zonghe check re-weighs 18 % under the ledger, beyond the 10 % tolerance, so the
+                # demo shows a re-weigh proposal; 3 % over elsewhere stays within it.
                 off = code == "zonghe" and month.month == 7 and position == 0
                 findings: list[dict[str, Any]] = []
                 if off:
@@ -70,8 +75,10 @@ def _seed_checks(session: Session, settings: AppConfig, inspector: User) -> None
                     "canteen": code, "date": slot.day.isoformat(), "meal": slot.meal_code, "slot": slot.id,
                     "checklist": {item.code: "ok" for item in settings.assessment.items},
                     "summary": "按抽查清单逐项检查，现场复称回收处剩餐。",
-                    "reweighs": _reweigh(session, canteen.id, slot.day, slot.meal_code, 0.82 if off else 1.03),
+                    "reweighs": _reweigh(session, canteen.id, slot.day, slot.meal_code,
+                                         0.82 if off else 1.03),
                     "findings": findings}, now=_at(slot.day, 13, settings))
+            # The missing sample found in July is closed by a follow-up five days later: a full rectification.
             if code == "zonghe" and month.month == 7:
                 first = session.scalars(select(SpotCheck).where(SpotCheck.slot_id == draw.slots[0].id)).one()
                 follow_day = first.day + timedelta(days=5)
@@ -82,14 +89,15 @@ def _seed_checks(session: Session, settings: AppConfig, inspector: User) -> None
                     now=_at(follow_day, 12, settings))
 
 
-def _decide_all(session: Session, settings: AppConfig, assessor: User, assessment_id: int, now: datetime) -> None:
+def _decide_all(session: Session, settings: AppConfig, assessor: User, assessment_id: int,
+                now: datetime) -> None:
     assessment = session.get(Assessment, assessment_id)
     assert assessment is not None
     for proposal in undecided_proposals(session, settings, assessment, now):
         decide_proposal(session, settings, assessor, assessment_id, proposal.key, True, now=now)
 
 
-EXTRA_LINES = {
+EXTRA_LINES: dict[tuple[str, int], list[dict[str, Any]]] = {
     ("zonghe", 6): [{"rule": "menu_not_published", "reference": "第24周菜谱周二才公布", "note": "周菜谱晚公布"}],
     ("zonghe", 7): [{"rule": "late_opening", "ledger_day": "2021-07-12", "note": "午餐延误12分钟"},
                     {"rule": "verified_complaint", "reference": "投诉单 2021-07-015", "note": "菜品偏咸"}],
@@ -111,6 +119,7 @@ def _seed_assessments(session: Session, settings: AppConfig, contractor: Contrac
         if canteen_by_code(session, code) is None:
             continue
         for month in MONTHS:
+            # Opened after the month, as in practice: submit refuses a month that is not over.
             after = month_end(month) + timedelta(days=3)
             opened = _at(after, 9, settings)
             assessment = open_assessment(session, settings, assessor, {
@@ -128,6 +137,7 @@ def _seed_assessments(session: Session, settings: AppConfig, contractor: Contrac
                 respond(session, settings, caterer, assessment.id, "acknowledge", "无异议",
                         now=submitted + timedelta(days=2))
             elif month.month == 7 and code == "zonghe":
+                # The full dispute path: dispute, amendment, withdrawn line, answer.
                 respond(session, settings, caterer, assessment.id, "dispute",
                         "7月12日午餐延误系停电所致，已报备，不应扣分。", now=submitted + timedelta(days=1))
                 later = submitted + timedelta(days=2)
@@ -146,14 +156,16 @@ def _withdraw_late_opening(session: Session, assessor: User, assessment_id: int,
 
 
 def seed_assessment_demo(session: Session, settings: AppConfig, users: dict[str, User]) -> None:
-    """Create the demo caterer, link the demo ``contractor`` user, draw and record checks, assess three months."""
+    """Create the demo caterer, link the demo ``contractor`` user, record checks, assess three months."""
     admin, assessor, caterer = users.get("admin"), users.get("assessor"), users.get("contractor")
     if admin is None or assessor is None or caterer is None:
         return
+    # Seeding twice must not fail or duplicate: the demo contractor's presence means it is done.
     if session.scalar(select(Contractor).where(Contractor.contract_no == DEMO_CONTRACTOR["contract_no"])):
         return
     # Outside a request the services' messages need a locale to be chosen for them.
     with force_locale(settings.default_locale) if has_app_context() else nullcontext():
+        # A config without one of the demo canteens still gets a demo for the other.
         canteens = [item for item in DEMO_CONTRACTOR["canteens"] if canteen_by_code(session, item["canteen"])]
         contractor = save_contractor(session, admin, {**DEMO_CONTRACTOR, "canteens": canteens})
         link_user(session, admin, contractor.id, caterer.username)

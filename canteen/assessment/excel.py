@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from canteen.assessment.summary import YearSummary
 
@@ -15,18 +16,20 @@ _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 
 
 def _name(item: object, english: bool) -> str:
+    # Canteens, bands and items all carry name_zh and name_en; the workbook follows the page's language.
     return str(getattr(item, "name_en" if english else "name_zh"))
 
 
-def _table(sheet: object, top: int, header: list[str], rows: list[list[object]]) -> int:
+def _table(sheet: Worksheet, top: int, header: list[str], rows: list[list[object]]) -> int:
     """Write a boxed table; return the next free row."""
     for column, text in enumerate(header, start=1):
-        cell = sheet.cell(top, column, text)  # type: ignore[attr-defined]
+        cell = sheet.cell(top, column, text)
         cell.font, cell.border = Font(bold=True), _BOX
         cell.alignment = Alignment(horizontal="center", wrap_text=True)
     for offset, row in enumerate(rows, start=1):
         for column, value in enumerate(row, start=1):
-            sheet.cell(top + offset, column, value).border = _BOX  # type: ignore[attr-defined]
+            sheet.cell(top + offset, column, value).border = _BOX
+    # One blank row between a table and whatever follows it.
     return top + len(rows) + 2
 
 
@@ -38,11 +41,14 @@ def summary_workbook(summary: YearSummary, english: bool = False) -> Workbook:
     title = _("Annual assessment summary %(year)s", year=summary.year)
     sheet.cell(1, 1, f"{summary.contractor.name} · {title}").font = Font(size=14, bold=True)
     sheet.cell(2, 1, _("Contract %(number)s, %(start)s to %(end)s", number=summary.contractor.contract_no,
-                       start=summary.contractor.starts_on.isoformat(), end=summary.contractor.ends_on.isoformat()))
+                       start=summary.contractor.starts_on.isoformat(),
+                       end=summary.contractor.ends_on.isoformat()))
     header = [_("Month"), _("Canteen"), _("Status"), _("Total"), _("Grade"), _("Contract fee (yuan)"),
-              _("Fee payable (yuan)"), _("Food waste (kg)"), _("Plate waste per diner-meal (g)"), _("Missing meals")]
-    rows = []
+              _("Fee payable (yuan)"), _("Food waste (kg)"), _("Plate waste per diner-meal (g)"),
+              _("Missing meals")]
+    rows: list[list[object]] = []
     for month in summary.months:
+        # A month with neither a result nor a ledger figure (outside the contract, or to come) is left out.
         if month.card is None and month.waste_kg is None:
             continue
         card = month.card
@@ -67,10 +73,12 @@ def summary_workbook(summary: YearSummary, english: bool = False) -> Workbook:
     rows = []
     for item in summary.items:
         per_month = summary.deducted.get(item.code, {})
-        by_number = {}
-        for month, points in per_month.items():
-            by_number[month.month] = by_number.get(month.month, 0) + float(points)
-        rows.append([_name(item, english), item.max_points] + [by_number.get(number) for number in range(1, 13)]
+        # Summed by month number across the canteens; a month not assessed stays an empty cell, not 0.
+        by_number: dict[int, float] = {}
+        for first_day, points in per_month.items():
+            by_number[first_day.month] = by_number.get(first_day.month, 0) + float(points)
+        rows.append([_name(item, english), item.max_points]
+                    + [by_number.get(number) for number in range(1, 13)]
                     + [float(summary.item_total(item.code))])
     _table(items, 1, header, rows)
     items.column_dimensions["A"].width = 30

@@ -11,6 +11,8 @@ from canteen.auth.models import User
 from canteen.db import Base, UTCDateTime, utcnow
 from canteen.reference.models import Canteen
 
+# draft -> submitted -> final (acknowledged, or the window passed) or disputed -> final (answered);
+# a submitted or disputed month may go to amending and back to submitted, or to final by the answer.
 STATUSES = ("draft", "submitted", "disputed", "amending", "final")
 LINE_KINDS = ("deduction", "veto", "bonus")
 
@@ -44,7 +46,9 @@ class ContractorCanteen(Base):
     __tablename__ = "contractor_canteen"
     __table_args__ = (CheckConstraint("monthly_fee_fen >= 0", name="fee_not_negative"),)
 
-    contractor_id: Mapped[int] = mapped_column(ForeignKey("contractor.id", ondelete="CASCADE"), primary_key=True)
+    # The pair is the key: a contract lists each canteen it serves once, with one fee.
+    contractor_id: Mapped[int] = mapped_column(ForeignKey("contractor.id", ondelete="CASCADE"),
+                                               primary_key=True)
     canteen_id: Mapped[int] = mapped_column(ForeignKey("canteen.id"), primary_key=True)
     monthly_fee_fen: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -57,6 +61,7 @@ class ContractorUser(Base):
 
     __tablename__ = "contractor_user"
 
+    # The user alone is the key: a user speaks for at most one company.
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
     contractor_id: Mapped[int] = mapped_column(ForeignKey("contractor.id", ondelete="CASCADE"), index=True)
 
@@ -69,8 +74,10 @@ class SheetVersion(Base):
     __tablename__ = "assessment_sheet_version"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # What people cite ("sheet version 2"): consecutive in order of first use, unlike ids.
     number: Mapped[int] = mapped_column(Integer, unique=True)
     content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The whole sheet as canonical JSON: a past month is rescored from this, never from config.yaml.
     content: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -81,7 +88,8 @@ class Assessment(Base):
     __tablename__ = "assessment"
     __table_args__ = (
         UniqueConstraint("contractor_id", "canteen_id", "month"),
-        CheckConstraint("status IN ('draft', 'submitted', 'disputed', 'amending', 'final')", name="status_known"),
+        CheckConstraint("status IN ('draft', 'submitted', 'disputed', 'amending', 'final')",
+                        name="status_known"),
         CheckConstraint("base_fee_fen >= 0", name="fee_not_negative"),
     )
 
@@ -93,11 +101,14 @@ class Assessment(Base):
     status: Mapped[str] = mapped_column(String(12), default="draft")
     # 0 while the first draft is open; each submission or amendment is a numbered revision.
     revision: Mapped[int] = mapped_column(Integer, default=0)
+    # Copied from the contract when the month opens, so a later fee change leaves this month alone.
     base_fee_fen: Mapped[int] = mapped_column(Integer)
     opened_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # The last local day to respond; a plain date, since the window is counted in the canteen's days.
     respond_by: Mapped[date | None] = mapped_column(Date, default=None)
+    # Kept through an amendment: a month amended after a dispute must still be closed by an answer.
     response: Mapped[str | None] = mapped_column(String(12), default=None)
     response_text: Mapped[str | None] = mapped_column(String(2000), default=None)
     responded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), default=None)
@@ -115,11 +126,12 @@ class Assessment(Base):
     opened_by: Mapped[User] = relationship(foreign_keys=[opened_by_id])
     responded_by: Mapped[User | None] = relationship(foreign_keys=[responded_by_id])
     answered_by: Mapped[User | None] = relationship(foreign_keys=[answered_by_id])
-    lines: Mapped[list["AssessmentLine"]] = relationship(back_populates="assessment", order_by="AssessmentLine.id",
-                                                         lazy="selectin")
+    lines: Mapped[list["AssessmentLine"]] = relationship(back_populates="assessment",
+                                                         order_by="AssessmentLine.id", lazy="selectin")
     revisions: Mapped[list["AssessmentRevision"]] = relationship(order_by="AssessmentRevision.number",
                                                                  lazy="selectin")
-    decisions: Mapped[list["ProposalDecision"]] = relationship(order_by="ProposalDecision.id", lazy="selectin")
+    decisions: Mapped[list["ProposalDecision"]] = relationship(order_by="ProposalDecision.id",
+                                                               lazy="selectin")
 
 
 class AssessmentLine(Base):
@@ -146,7 +158,9 @@ class AssessmentLine(Base):
     ledger_day: Mapped[date | None] = mapped_column(Date, default=None)
     photo: Mapped[str | None] = mapped_column(String(200), default=None)
     reference: Mapped[str] = mapped_column(String(300), default="")
+    # Set when the line came from a decision on a proposal from data.
     proposal_key: Mapped[str | None] = mapped_column(String(64), default=None)
+    # The revisions at which the line came and went, so every revision's lines can be told apart later.
     added_revision: Mapped[int] = mapped_column(Integer, default=0)
     added_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -182,6 +196,7 @@ class ProposalDecision(Base):
     # The figures the proposal was computed from (JSON), so the decision stays explainable later.
     detail: Mapped[str] = mapped_column(Text, default="{}")
     line_id: Mapped[int | None] = mapped_column(ForeignKey("assessment_line.id"), default=None)
+    # A later decision on the same proposal supersedes this one; the old row stays as history.
     superseded: Mapped[bool] = mapped_column(Boolean, default=False)
     decided_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -199,6 +214,7 @@ class AssessmentRevision(Base):
     assessment_id: Mapped[int] = mapped_column(ForeignKey("assessment.id"))
     number: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(String(1000), default="")
+    # Points in hundredths and fees in fen: integers, exact in every database.
     total_x100: Mapped[int] = mapped_column(Integer)
     grade: Mapped[str] = mapped_column(String(32))
     fee_fen: Mapped[int] = mapped_column(Integer)
@@ -210,12 +226,13 @@ class AssessmentRevision(Base):
 
 
 class AuditEntry(Base):
-    """Who did what when to a contractor, an assessment or a spot check; ``detail`` is JSON of what changed."""
+    """Who did what when to a contractor, an assessment or a spot check; ``detail`` is JSON of the change."""
 
     __tablename__ = "assessment_audit"
     __table_args__ = (Index("ix_assessment_audit_subject", "subject", "subject_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # A name and an id rather than foreign keys: one trail serves contractors, assessments, checks and draws.
     subject: Mapped[str] = mapped_column(String(16))
     subject_id: Mapped[int] = mapped_column(Integer)
     action: Mapped[str] = mapped_column(String(32))

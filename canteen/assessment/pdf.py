@@ -6,4 +6,4 @@ from weasyprint import HTML
 
 def html_to_pdf(html: str) -> bytes:
     """Render a complete HTML document to PDF bytes."""
-    return HTML(string=html).write_pdf()  # type: ignore[no-any-return]
+    return HTML(string=html).write_pdf()

@@ -49,17 +49,20 @@ class Proposal:
 
 
 def _end_of_day_utc(day: date, settings: AppConfig) -> datetime:
+    # Midnight after the day in the canteen's zone: the entry is due before the local day ends.
     return datetime.combine(day + timedelta(days=1), time(0), tzinfo=settings.zone).astimezone(timezone.utc)
 
 
 def missing_by_end_of_day(session: Session, settings: AppConfig, canteen: Canteen, month: date,
-                          now: datetime | None = None) -> tuple[list[tuple[date, str]], list[tuple[date, str]]]:
+                          now: datetime | None = None
+                          ) -> tuple[list[tuple[date, str]], list[tuple[date, str]]]:
     """Served meals of the month without a food-waste entry by the end of their day: (never entered, late)."""
     rows = first_food_waste_entries(session, canteen.id, month, month_end(month))
     first: dict[tuple[date, str], datetime] = {}
     for day, meal, source, created_at in rows:
         # Imported rows copy a paper ledger kept at the time; when they reached this system says nothing.
         stamp = datetime.min.replace(tzinfo=timezone.utc) if source == "import" else created_at
+        # The aggregate may come back without the column's UTC marking; stored values are UTC.
         if stamp.tzinfo is None:
             stamp = stamp.replace(tzinfo=timezone.utc)
         key = (day, meal)
@@ -78,14 +81,16 @@ def missing_by_end_of_day(session: Session, settings: AppConfig, canteen: Cantee
 
 def plate_baseline(session: Session, settings: AppConfig, canteen: Canteen, month: date,
                    now: datetime | None = None) -> tuple[float | None, str | None, list[str]]:
-    """(baseline g per diner-meal, basis, months used): the same month last year, else the season's average."""
+    """(baseline g per diner-meal, basis, months used): the same month last year, else the season's mean."""
     last_year = add_months(month, -12)
     season = settings.season_of(month.month)
     earlier = [add_months(month, -back) for back in range(1, 12)]
+    # Only months of the same season: a summer month is not measured against a winter baseline.
     candidates = [item for item in earlier if season is not None and item.month in season.months]
     opened = [item for item in [last_year, *candidates] if month_end(item) >= canteen.opened_on]
-    plate = {item: figures.plate_g_per_diner_meal
-             for item, figures in month_series(session, settings, [canteen], opened, now)[canteen.id].items()}
+    series = month_series(session, settings, [canteen], opened, now)[canteen.id]
+    plate = {item: figures.plate_g_per_diner_meal for item, figures in series.items()}
+    # Like with like first: the same month a year earlier; the season's average only when it is missing.
     if plate.get(last_year) is not None:
         return plate[last_year], "same_month_last_year", [last_year.strftime("%Y-%m")]
     found = {item: value for item in candidates if (value := plate.get(item)) is not None}
@@ -104,6 +109,7 @@ def proposals_for(session: Session, settings: AppConfig, assessment: Assessment,
     found = sheet.rule_for_source("ledger_missing")
     if found is not None:
         never, late = missing_by_end_of_day(session, settings, canteen, month, now)
+        # A late entry counts like a missing one: the rule asks for it by the end of the meal's day.
         slots = sorted(never + late)
         proposals.append(Proposal(
             key="ledger_missing", source="ledger_missing", rule_code=found[1].code, count=len(slots),
@@ -116,6 +122,8 @@ def proposals_for(session: Session, settings: AppConfig, assessment: Assessment,
         current = this.plate_g_per_diner_meal
         baseline, basis, used = plate_baseline(session, settings, canteen, month, now)
         excess = None
+        # A zero baseline has no percentage excess. The excess is rounded as the assessor sees it, so the
+        # steps follow from the figure shown.
         if current is not None and baseline:
             excess = round((current - baseline) * 100 / baseline, 1)
         proposals.append(Proposal(
@@ -132,6 +140,7 @@ def proposals_for(session: Session, settings: AppConfig, assessment: Assessment,
         tolerance = settings.assessment.spot_checks.reweigh_tolerance_pct
         for check in checks:
             flagged = [row for row in reweigh_comparison(session, settings, check) if row.beyond]
+            # One occurrence per check, however many of its streams are off.
             if flagged:
                 proposals.append(Proposal(
                     key=f"reweigh:{check.id}", source="reweigh", rule_code=found[1].code, count=1,
@@ -141,10 +150,12 @@ def proposals_for(session: Session, settings: AppConfig, assessment: Assessment,
                     spot_check_id=check.id))
     for check in checks:
         for finding in check.findings:
+            # A check recorded under another sheet version may cite a rule this month's sheet lacks.
             if sheet.rule(finding.rule_code) is None:
                 continue
             proposals.append(Proposal(
-                key=f"finding:{finding.id}", source="finding", rule_code=finding.rule_code, count=finding.count,
+                key=f"finding:{finding.id}", source="finding", rule_code=finding.rule_code,
+                count=finding.count,
                 detail={"check": check.id, "day": check.day.isoformat(), "meal": check.meal_code,
                         "note": finding.note},
                 spot_check_id=check.id))
@@ -157,14 +168,15 @@ def proposals_for(session: Session, settings: AppConfig, assessment: Assessment,
 def undecided_proposals(session: Session, settings: AppConfig, assessment: Assessment,
                         now: datetime | None = None) -> list[Proposal]:
     """Proposals that would deduct points and have no decision yet."""
-    return [proposal for proposal in proposals_for(session, settings, assessment, now) if proposal.needs_decision]
+    return [proposal for proposal in proposals_for(session, settings, assessment, now)
+            if proposal.needs_decision]
 
 
 def proposal_as_dict(proposal: Proposal) -> dict[str, Any]:
     """The JSON shape of a proposal."""
     decision = proposal.decision
-    return {"key": proposal.key, "source": proposal.source, "rule": proposal.rule_code, "count": proposal.count,
-            "detail": proposal.detail, "spot_check": proposal.spot_check_id,
+    return {"key": proposal.key, "source": proposal.source, "rule": proposal.rule_code,
+            "count": proposal.count, "detail": proposal.detail, "spot_check": proposal.spot_check_id,
             "decision": None if decision is None else {
                 "accepted": decision.accepted, "count": decision.decided_count, "reason": decision.reason,
                 "by": decision.decided_by.username, "at": decision.decided_at.isoformat()}}

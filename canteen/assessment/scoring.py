@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Iterable
 
-from canteen.settings.assessment import FULL_MARKS, STEP_PCT, BandSettings, ItemSettings, RuleSettings, SheetSettings
+from canteen.settings.assessment import (FULL_MARKS, STEP_PCT, BandSettings, ItemSettings, RuleSettings,
+                                         SheetSettings)
 
 ZERO = Decimal(0)
 
@@ -112,6 +113,7 @@ def fee_for(band: BandSettings, total: Decimal, base_fee_fen: int) -> int:
         amount = Decimal(base_fee_fen) * total / FULL_MARKS
     else:
         amount = Decimal(base_fee_fen) * dec(band.fee_factor)
+    # Half up to a whole fen, not Decimal's default half-even, so half a fen always rounds the same way.
     return int(amount.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
@@ -125,6 +127,7 @@ def score_month(sheet: SheetSettings, lines: Iterable[LineValue], base_fee_fen: 
         if line.kind == "deduction":
             by_rule.setdefault(line.code, []).append(line)
         elif line.kind == "veto" and sheet.veto(line.code) is not None:
+            # Two lines for the same veto are still one veto.
             if line.code not in vetoes:
                 vetoes.append(line.code)
         elif line.kind == "bonus" and sheet.bonus(line.code) is not None:
@@ -137,12 +140,15 @@ def score_month(sheet: SheetSettings, lines: Iterable[LineValue], base_fee_fen: 
         for rule in item.rules:
             chosen = by_rule.get(rule.code, [])
             raw = sum((line_points(rule, line) for line in chosen), ZERO)
+            # Without a cap of its own a rule is bounded by its item anyway.
             cap = dec(rule.cap) if rule.cap is not None else dec(item.max_points)
             rules.append(RuleScore(rule, chosen, raw, min(raw, cap)))
         deducted = sum((rule.points for rule in rules), ZERO)
+        # An item never goes below 0: one bad item cannot eat into the points of the others.
         items.append(ItemScore(item, rules, deducted, max(ZERO, dec(item.max_points) - deducted)))
     items_total = sum((item.score for item in items), ZERO)
 
+    # Each bonus item is capped on its own first, then the month's bonus as a whole.
     bonus = ZERO
     for code, chosen in bonus_by_code.items():
         settings = sheet.bonus(code)
@@ -155,5 +161,6 @@ def score_month(sheet: SheetSettings, lines: Iterable[LineValue], base_fee_fen: 
     # A veto makes the month 0 whatever else happened; the bonus never lifts a month above full marks.
     total = ZERO if vetoes else min(FULL_MARKS, items_total + bonus)
     band = sheet.band_for(total)
-    return ScoreCard(items=items, items_total=items_total, bonus=bonus, bonus_lines=bonus_lines, vetoes=vetoes,
-                     total=total, band=band, base_fee_fen=base_fee_fen, fee_fen=fee_for(band, total, base_fee_fen))
+    return ScoreCard(items=items, items_total=items_total, bonus=bonus, bonus_lines=bonus_lines,
+                     vetoes=vetoes, total=total, band=band, base_fee_fen=base_fee_fen,
+                     fee_fen=fee_for(band, total, base_fee_fen))

@@ -16,7 +16,9 @@ from canteen.settings.assessment import SheetSettings
 
 def sheet_content(sheet: SheetSettings) -> str:
     """The canonical JSON of a sheet: the same sheet always gives the same text."""
-    return json.dumps(sheet.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    # Sorted keys and fixed separators: the hash must not change with key order or whitespace.
+    return json.dumps(sheet.model_dump(mode="json"), sort_keys=True, ensure_ascii=False,
+                      separators=(",", ":"))
 
 
 def sheet_hash(sheet: SheetSettings) -> str:
@@ -40,6 +42,7 @@ def current_sheet_version(session: Session, settings: AppConfig) -> SheetVersion
     return version
 
 
+# Parsing validates the whole sheet; a stored version never changes, so its content is a safe cache key.
 @lru_cache(maxsize=64)
 def _parse(content: str) -> SheetSettings:
     return SheetSettings.model_validate(json.loads(content))

@@ -108,9 +108,12 @@ def year_summary(session: Session, settings: AppConfig, actor: User, contractor_
     today = local_today(settings.zone, now)
     months: list[SummaryMonth] = []
     deducted: dict[str, dict[date, Decimal]] = {}
+    # The sheet in force first, then any item only an older sheet version had, so no deduction goes unlisted.
     items: dict[str, ItemSettings] = {item.code: item for item in settings.assessment.items}
     for canteen in canteens:
         year_months = [date(year, number, 1) for number in range(1, 13)]
+        # Ledger figures only for months under contract, begun and after the canteen opened: the others
+        # are not this contractor's waste (or not waste yet).
         ledger_months = [month for month in year_months
                          if contractor.starts_on <= month_end(month) and month <= contractor.ends_on
                          and month <= today and month_end(month) >= canteen.opened_on]
@@ -122,6 +125,7 @@ def year_summary(session: Session, settings: AppConfig, actor: User, contractor_
                 row.assessment, row.card = assessment, score_of(assessment)
                 for item in sheet_for(assessment).items:
                     items.setdefault(item.code, item)
+                # Summed per month over the contractor's canteens, for the table of deductions by item.
                 for item_score in row.card.items:
                     per_month = deducted.setdefault(item_score.item.code, {})
                     per_month[month] = per_month.get(month, ZERO) + item_score.deducted

@@ -1,4 +1,4 @@
-"""Assessment pages: the months of a contractor, a month's sheet with deductions and proposals, the workflow."""
+"""Assessment pages: a contractor's months, a month's sheet with deductions and proposals, the workflow."""
 from __future__ import annotations
 
 from typing import Any
@@ -45,7 +45,7 @@ def settings() -> AppConfig:
 
 def actor() -> User:
     """The logged-in user (the object, not the proxy, for the services)."""
-    return current_user._get_current_object()  # type: ignore[no-any-return]
+    return current_user._get_current_object()
 
 
 def status_label(status: str) -> str:
@@ -56,7 +56,9 @@ def status_label(status: str) -> str:
 
 def action_label(action: str) -> str:
     """The translated name of an audit action."""
-    return {"opened": _("opened the draft"), "line_added": _("added a line"), "line_withdrawn": _("withdrew a line"),
+    # One table for every subject: the history of a contractor, a month or a check may show any action.
+    return {"opened": _("opened the draft"), "line_added": _("added a line"),
+            "line_withdrawn": _("withdrew a line"),
             "proposal_accepted": _("accepted a proposal"), "proposal_overridden": _("overrode a proposal"),
             "submitted": _("submitted"), "acknowledged": _("acknowledged"), "disputed": _("disputed"),
             "amending": _("started an amendment"), "answered": _("answered the dispute"),
@@ -97,6 +99,7 @@ def _action_label_global(action: str) -> str:
 
 def year_arg() -> int:
     """The ?year= of the request, else this year."""
+    # A bad ?year= only picks the page shown, so it falls back to this year instead of failing.
     try:
         year = int(request.args.get("year", ""))
         if 2000 <= year <= 2100:
@@ -128,6 +131,7 @@ def index() -> Any:
             cards[assessment.id] = score_of(assessment)
     canteens = [link.canteen for link in chosen.canteens if link.canteen in user_canteens()] if chosen else []
     today = local_today(settings().zone)
+    # Last month by default: the one whose draft can be completed and submitted now.
     return render_template("assessment/index.html", contractors=contractors, contractor=chosen, year=year,
                            canteens=canteens, rows=rows, cards=cards, months=range(1, 13),
                            can_edit=has_permission(user, "assessment.edit"),
@@ -162,6 +166,7 @@ def render_detail(assessment: Assessment, errors: dict[str, str] | None = None, 
     card = score_of(assessment)
     can_edit = has_permission(user, "assessment.edit")
     editable = can_edit and assessment.status in EDITABLE
+    # Proposals matter only while lines can change, and computing them reads a month of ledger.
     proposals = proposals_for(db.session, settings(), assessment) if can_edit and editable else []
     checks = db.session.scalars(select(SpotCheck).where(
         SpotCheck.canteen_id == assessment.canteen_id, SpotCheck.day >= assessment.month,
@@ -172,7 +177,8 @@ def render_detail(assessment: Assessment, errors: dict[str, str] | None = None, 
     return render_template(
         "assessment/detail.html", assessment=assessment, sheet=sheet, card=card, lines_by_rule=lines_by_rule,
         withdrawn=[line for line in assessment.lines if not line.active], proposals=proposals, checks=checks,
-        can_edit=can_edit, editable=editable, can_respond=may_respond(db.session, settings(), user, assessment),
+        can_edit=can_edit, editable=editable,
+        can_respond=may_respond(db.session, settings(), user, assessment),
         show_photos=user.role in PHOTO_ROLES, warning=consecutive_below(db.session, assessment),
         history=_history_rows(assessment), resolve_code=lambda code: resolve_code(sheet, code),
         errors=errors or {}, form=form or {}, today=local_today(settings().zone)), status
@@ -189,6 +195,7 @@ def detail(assessment_id: int) -> Any:
     return render_detail(assessment)
 
 
+# The page is rendered again with the errors rather than redirected, so the form keeps what was typed.
 def _form_failed(assessment_id: int, error: ServiceError) -> Any:
     db.session.rollback()
     try:
@@ -213,12 +220,14 @@ def add_line_page(assessment_id: int) -> Any:
     root = media_root(current_app.instance_path)
     line = None
     try:
-        line = add_line(db.session, settings(), actor(), assessment_id, request.form, photo=photo, media_root=root)
+        line = add_line(db.session, settings(), actor(), assessment_id, request.form, photo=photo,
+                        media_root=root)
         db.session.commit()
     except ServiceError as error:
         return _form_failed(assessment_id, error)
     except Exception:
         db.session.rollback()
+        # The photo file is written before the commit: remove it, or it would be an orphan on disk.
         remove(root, line.photo if line is not None else None)
         raise
     flash(_("Deduction applied."), "success")
@@ -253,12 +262,14 @@ def decide_page(assessment_id: int) -> Any:
     return redirect(url_for(".detail", assessment_id=assessment_id) + "#proposals")
 
 
+# Every workflow button posts to one route; the table keeps each step's permission next to its call.
 WORKFLOW = {
     "submit": ("assessment.edit", lambda s, a, i, text: submit(db.session, s, a, i)),
     "amend": ("assessment.edit", lambda s, a, i, text: amend(db.session, s, a, i, text)),
     "answer": ("assessment.edit", lambda s, a, i, text: answer(db.session, s, a, i, text)),
     "finalize": ("assessment.edit", lambda s, a, i, text: finalize(db.session, s, a, i)),
-    "acknowledge": ("assessment.respond", lambda s, a, i, text: respond(db.session, s, a, i, "acknowledge", text)),
+    "acknowledge": ("assessment.respond",
+                    lambda s, a, i, text: respond(db.session, s, a, i, "acknowledge", text)),
     "dispute": ("assessment.respond", lambda s, a, i, text: respond(db.session, s, a, i, "dispute", text)),
 }
 
@@ -280,6 +291,7 @@ def action_page(assessment_id: int) -> Any:
     if action not in WORKFLOW:
         abort(400)
     permission, step = WORKFLOW[action]
+    # The route itself only needs assessment.view, so each step's own permission is checked here.
     if not has_permission(actor(), permission):
         abort(403)
     try:
@@ -299,6 +311,7 @@ def line_photo(line_id: int) -> Any:
     """The photo cited by a deduction: for the assessors and the assessed caterer only."""
     user = actor()
     line = db.session.get(AssessmentLine, line_id)
+    # 404 before 403: who may not see the month must not learn that the line or its photo exists.
     if line is None or not line.photo or not may_see_assessment(db.session, user, line.assessment):
         abort(404)
     if user.role not in PHOTO_ROLES:
@@ -314,6 +327,7 @@ def line_photo(line_id: int) -> Any:
 def template_page() -> Any:
     """The sheet in force and its version."""
     version = current_sheet_version(db.session, settings())
+    # Showing the sheet may store it as a new version: commit, so the number shown is the number kept.
     db.session.commit()
     return render_template("assessment/template.html", version=version, sheet=sheet_of(version),
                            settings=settings().assessment)

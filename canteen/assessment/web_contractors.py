@@ -21,8 +21,8 @@ from canteen.reference.models import Canteen
 
 def _form_data(form: MultiDict[str, str], canteens: list[Canteen]) -> dict[str, Any]:
     """The service's shape from the form: one checkbox and one fee field per canteen."""
-    return {"name": form.get("name"), "contract_no": form.get("contract_no"), "starts_on": form.get("starts_on"),
-            "ends_on": form.get("ends_on"), "reason": form.get("reason"),
+    return {"name": form.get("name"), "contract_no": form.get("contract_no"),
+            "starts_on": form.get("starts_on"), "ends_on": form.get("ends_on"), "reason": form.get("reason"),
             "active": form.get("active", "1") == "1",
             "canteens": [{"canteen": canteen.code, "monthly_fee": form.get(f"fee-{canteen.code}", "")}
                          for canteen in canteens if form.get(f"serve-{canteen.code}")]}
@@ -33,6 +33,7 @@ def _canteens() -> list[Canteen]:
 
 
 def _unlinked_caterers() -> list[User]:
+    # Only caterer users not linked yet can be offered: a user speaks for one company.
     linked = select(ContractorUser.user_id)
     return list(db.session.scalars(select(User).where(User.role == "contractor", User.active.is_(True),
                                                       User.id.not_in(linked)).order_by(User.username)))
@@ -56,8 +57,9 @@ def contractors() -> Any:
             errors, status = error.fields, 422 if error.status == 422 else error.status
             flash(_("Nothing was saved: %(error)s", error=error_text(error)), "error")
     rows = db.session.scalars(select(Contractor).order_by(Contractor.name)).all()
+    linked = {row.id: linked_users(db.session, row.id) for row in rows}
     return render_template("assessment/contractors.html", contractors=rows, canteens=canteens, errors=errors,
-                           form=request.form, linked={row.id: linked_users(db.session, row.id) for row in rows}), status
+                           form=request.form, linked=linked), status
 
 
 @bp.route("/contractors/<int:contractor_id>", methods=["GET", "POST"])
@@ -89,7 +91,10 @@ def contractor_page(contractor_id: int) -> Any:
             db.session.rollback()
             errors, status = error.fields, 422 if error.status == 422 else error.status
             flash(_("Nothing was saved: %(error)s", error=error_text(error)), "error")
+        # The rollback expired the loaded row: load it again. It existed above and contractors are never
+        # deleted, so it is still there.
         contractor = db.session.get(Contractor, contractor_id)
+        assert contractor is not None
     fees = {link.canteen.code: f"{link.monthly_fee_fen / 100:.2f}" for link in contractor.canteens}
     history = [{"entry": entry, "detail": audit.detail_of(entry)}
                for entry in audit.history(db.session, "contractor", contractor.id)]

@@ -25,6 +25,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _english() -> bool:
+    # The printed sheet and the workbook follow the language of the page they are downloaded from.
     return str(get_locale()).startswith("en")
 
 
@@ -40,14 +41,18 @@ def sheet_pdf(assessment_id: int) -> Any:
     lines_by_rule: dict[str, list[Any]] = {}
     for line in active_lines(assessment):
         lines_by_rule.setdefault(line.code, []).append(line)
-    html = render_template("assessment/sheet_pdf.html", assessment=assessment, sheet=sheet, card=score_of(assessment),
-                           lines_by_rule=lines_by_rule, resolve_code=lambda code: resolve_code(sheet, code),
-                           english=_english())
-    name = f"assessment-{assessment.contractor.contract_no}-{assessment.canteen.code}-{assessment.month:%Y-%m}.pdf"
-    return send_file(BytesIO(html_to_pdf(html)), mimetype="application/pdf", as_attachment=True, download_name=name)
+    html = render_template("assessment/sheet_pdf.html", assessment=assessment, sheet=sheet,
+                           card=score_of(assessment), lines_by_rule=lines_by_rule,
+                           resolve_code=lambda code: resolve_code(sheet, code), english=_english())
+    # One file per contract, canteen and month: the name says which sheet it is once downloaded.
+    name = (f"assessment-{assessment.contractor.contract_no}-{assessment.canteen.code}"
+            f"-{assessment.month:%Y-%m}.pdf")
+    return send_file(BytesIO(html_to_pdf(html)), mimetype="application/pdf", as_attachment=True,
+                     download_name=name)
 
 
 def _summary_from_args() -> YearSummary | None:
+    # Without ?contractor= the first one the user may see, as on the index page.
     contractors = visible_contractors(db.session, actor())
     wanted = request.args.get("contractor") or (str(contractors[0].id) if contractors else None)
     if wanted is None:
@@ -92,7 +97,9 @@ def summary_pdf() -> Any:
         abort(404)
     english = _english()
     names = {canteen.id: canteen.name_en if english else canteen.name_zh for canteen in summary.canteens}
+    # Embedded as a data URI, so WeasyPrint needs no request back into the app for the image.
     chart = base64.b64encode(trend_png(summary, _chart_labels(), names)).decode()
     html = render_template("assessment/summary_pdf.html", summary=summary, chart=chart, english=english)
     name = f"assessment-summary-{summary.contractor.contract_no}-{summary.year}.pdf"
-    return send_file(BytesIO(html_to_pdf(html)), mimetype="application/pdf", as_attachment=True, download_name=name)
+    return send_file(BytesIO(html_to_pdf(html)), mimetype="application/pdf", as_attachment=True,
+                     download_name=name)

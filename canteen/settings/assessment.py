@@ -6,7 +6,7 @@ config file without an ``assessment:`` section still starts with a usable sheet.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, Sequence
 
 from pydantic import Field, field_validator, model_validator
 
@@ -14,7 +14,9 @@ from canteen.settings.base import CODE_PATTERN, Strict
 
 PER_KINDS = ("occurrence", "person", "step5pct")
 SOURCES = ("ledger_missing", "reweigh", "plate_baseline")
+# Plate waste over the baseline is deducted per whole 5 % step (real sheets: -2 per 5 % over, at most -8).
 STEP_PCT = 5
+# The source's sheet is 百分制10小项: ten items that add up to 100 points.
 ITEM_COUNT = 10
 FULL_MARKS = Decimal(100)
 
@@ -48,6 +50,7 @@ class RuleSettings(Named):
     points: float = Field(gt=0)
     per: Literal["occurrence", "person", "step5pct"] = "occurrence"
     cap: float | None = Field(default=None, gt=0)
+    # On by default: every deduction on a real sheet cites evidence (a check record, photo, ledger entry).
     evidence_required: bool = True
     # Rules the service can propose from data: missing ledger meals, spot re-weighs, plate waste vs baseline.
     source: Literal["ledger_missing", "reweigh", "plate_baseline"] | None = None
@@ -76,7 +79,7 @@ class BonusSettings(Named):
 
 
 class BandSettings(Named):
-    """A grade band from ``min_score``; the fee is paid in full, in proportion to the score, or by a factor."""
+    """A grade band from ``min_score``; the fee is paid in full, pro rata to the score, or by a factor."""
 
     min_score: float = Field(ge=0, le=100)
     fee: Literal["full", "proportional", "factor"] = "full"
@@ -88,25 +91,30 @@ class WarningSettings(Strict):
     """The centre may terminate after ``consecutive_months`` months below ``below`` points."""
 
     below: float = Field(default=80, gt=0, le=100)
+    # One bad month is not a run: the contract's right to terminate needs at least two in a row.
     consecutive_months: int = Field(default=2, ge=2, le=12)
 
 
 class SpotCheckSettings(Strict):
     """How many checks to draw a month, the re-weigh tolerance and the default rectification time."""
 
+    # The draw picks distinct serving days, so a month cannot hold more than 31 checks.
     checks_per_month: int = Field(default=4, ge=1, le=31)
     reweigh_tolerance_pct: float = Field(default=10, gt=0, le=100)
     rectification_days: int = Field(default=7, ge=1, le=90)
 
 
-def _rule(code: str, zh: str, en: str, points: float, cap: float | None = None, **extra: object) -> RuleSettings:
-    return RuleSettings(code=code, name_zh=zh, name_en=en, points=points, cap=cap, **extra)  # type: ignore[arg-type]
+def _rule(code: str, zh: str, en: str, points: float, cap: float | None = None,
+          **extra: object) -> RuleSettings:
+    return RuleSettings(code=code, name_zh=zh, name_en=en, points=points, cap=cap, **extra)
 
 
-def _item(code: str, zh: str, en: str, group: str, max_points: float, rules: list[RuleSettings]) -> ItemSettings:
+def _item(code: str, zh: str, en: str, group: str, max_points: float,
+          rules: list[RuleSettings]) -> ItemSettings:
     return ItemSettings(code=code, name_zh=zh, name_en=en, group=group, max_points=max_points, rules=rules)
 
 
+# The realistic sheet of docs/domain.md: the groups of the source's item (9).4, rules as on real sheets.
 DEFAULT_GROUPS = [
     GroupSettings(code="service", name_zh="日常服务", name_en="Daily service"),
     GroupSettings(code="production", name_zh="食品制作", name_en="Food production"),
@@ -160,7 +168,8 @@ DEFAULT_ITEMS = [
 
 DEFAULT_VETOES = [
     VetoSettings(code="food_poisoning", name_zh="发生食物中毒事故", name_en="Food poisoning incident"),
-    VetoSettings(code="expired_ingredients", name_zh="使用过期变质原料", name_en="Expired or spoiled ingredients used"),
+    VetoSettings(code="expired_ingredients", name_zh="使用过期变质原料",
+                 name_en="Expired or spoiled ingredients used"),
 ]
 
 DEFAULT_BONUSES = [
@@ -170,6 +179,7 @@ DEFAULT_BONUSES = [
                   name_en="Anti-waste practice adopted elsewhere", points=1, cap=3),
 ]
 
+# Below 80 the fee is pro rata and a plan is due; the right to terminate is ``warning``, not a band.
 DEFAULT_BANDS = [
     BandSettings(code="excellent", name_zh="优秀", name_en="Excellent", min_score=90, fee="full"),
     BandSettings(code="good", name_zh="良好", name_en="Good", min_score=80, fee="full"),
@@ -196,20 +206,24 @@ class SheetSettings(Strict):
     def _ten_items_of_100_points(cls, items: list[ItemSettings]) -> list[ItemSettings]:
         if len(items) != ITEM_COUNT:
             raise ValueError(f"items: the sheet needs exactly {ITEM_COUNT} items, not {len(items)}")
-        total = sum(Decimal(str(item.max_points)) for item in items)
+        # Decimal, not float: fractional maxima must add up to exactly 100.
+        total = sum((Decimal(str(item.max_points)) for item in items), Decimal(0))
         if total != FULL_MARKS:
             raise ValueError(f"items: the max_points add up to {total.normalize():f}, not 100")
         for index, item in enumerate(items):
             maximum = Decimal(str(item.max_points))
             for number, rule in enumerate(item.rules):
                 path = f"items.{index}.rules.{number}"
+                # An item never goes below 0, so a rule worth more than its item is a typo in the config.
                 if Decimal(str(rule.points)) > maximum:
                     raise ValueError(f"{path}.points: {rule.points:g} is more than the item's "
                                      f"{item.max_points:g} points")
                 if rule.cap is not None and Decimal(str(rule.cap)) > maximum:
-                    raise ValueError(f"{path}.cap: {rule.cap:g} is more than the item's {item.max_points:g} points")
+                    raise ValueError(f"{path}.cap: {rule.cap:g} is more than the item's "
+                                     f"{item.max_points:g} points")
                 if rule.cap is not None and rule.cap < rule.points:
-                    raise ValueError(f"{path}.cap: {rule.cap:g} is less than one deduction of {rule.points:g}")
+                    raise ValueError(f"{path}.cap: {rule.cap:g} is less than one deduction of "
+                                     f"{rule.points:g}")
         return items
 
     @model_validator(mode="after")
@@ -226,17 +240,23 @@ class SheetSettings(Strict):
         codes = [item.code for item in self.items] + [rule.code for item in self.items for rule in item.rules]
         codes += [veto.code for veto in self.vetoes] + [bonus.code for bonus in self.bonuses]
         _unique("items, rules, vetoes and bonuses", codes)
+        # rule_for_source takes the first rule of a source: a second one would silently never be proposed.
         sources = [rule.source for item in self.items for rule in item.rules if rule.source]
         _unique("rules' source", sources)
         for index, item in enumerate(self.items):
             for number, rule in enumerate(item.rules):
+                # Proposals count 5 % steps for the plate baseline and occurrences for the rest; a rule
+                # counted per person would misread the proposed count.
                 wanted = "step5pct" if rule.source == "plate_baseline" else "occurrence"
                 if rule.source and rule.per != wanted:
-                    raise ValueError(f"items.{index}.rules.{number}.per: a {rule.source} rule counts per {wanted}")
+                    raise ValueError(f"items.{index}.rules.{number}.per: a {rule.source} rule counts "
+                                     f"per {wanted}")
         for index, bonus in enumerate(self.bonuses):
+            # One award above the monthly bonus cap could never be granted in full.
             if bonus.points > self.bonus_cap:
                 raise ValueError(f"bonuses.{index}.points: more than bonus_cap {self.bonus_cap:g}")
         _unique("bands", [band.code for band in self.bands])
+        # Two bands with the same threshold: band_for would always pick the same one, the other never.
         _unique("bands' min_score", [f"{band.min_score:g}" for band in self.bands])
         if all(band.min_score != 0 for band in self.bands):
             raise ValueError("bands: one band must start at min_score 0, so that every score has a grade")
@@ -280,7 +300,7 @@ class SheetSettings(Strict):
         return next(band for band in ordered if Decimal(str(band.min_score)) <= Decimal(str(total)))
 
 
-def _unique(name: str, codes: list[str]) -> None:
+def _unique(name: str, codes: Sequence[str]) -> None:
     duplicates = sorted({code for code in codes if codes.count(code) > 1})
     if duplicates:
         raise ValueError(f"{name}: duplicate code {', '.join(duplicates)}")
@@ -294,4 +314,6 @@ class AssessmentSettings(SheetSettings):
 
     def sheet(self) -> SheetSettings:
         """The scoring sheet alone (what sheet versions store)."""
+        # The response window and spot-check rules are workflow, not scoring: changing them must not
+        # create a new sheet version (versions are keyed by the content hash).
         return SheetSettings.model_validate(self.model_dump(exclude={"dispute_days", "spot_checks"}))

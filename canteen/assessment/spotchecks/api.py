@@ -17,7 +17,7 @@ from canteen.reference.validation import resolve_canteen
 from canteen.assessment.spotchecks.draw import draw_month, seed_visible, slot_visible
 from canteen.assessment.spotchecks.models import SpotCheck, SpotCheckDraw
 from canteen.assessment.spotchecks.services import (add_finding, check_as_dict, finding_as_dict, list_checks,
-                                         record_check, rectifications, visible_check)
+                                                    record_check, rectifications, visible_check)
 
 bp = api_blueprint("spotchecks_api", __name__)
 # This feature's component schemas, added to the OpenAPI document by its init_app.
@@ -25,10 +25,12 @@ SCHEMAS: dict[str, dict[str, Any]] = {}
 
 SCHEMAS["SpotCheckDrawInput"] = {"type": "object", "required": ["canteen", "month"], "properties": {
     "canteen": {"type": "string"}, "month": {"type": "string", "example": "2021-07"},
-    "seed": {"type": "integer", "description": "replay a known seed; without it a fresh seed is drawn and recorded"}}}
+    "seed": {"type": "integer",
+             "description": "replay a known seed; without it a fresh seed is drawn and recorded"}}}
 SCHEMAS["SpotCheckDraw"] = {"type": "object", "properties": {
     "id": {"type": "integer"}, "canteen": {"type": "string"}, "month": {"type": "string"},
-    "seed": {"type": "integer", "nullable": True, "description": "hidden from the caterer until the month is over"},
+    "seed": {"type": "integer", "nullable": True,
+             "description": "hidden from the caterer until the month is over"},
     "count": {"type": "integer"}, "drawn_at": {"type": "string", "format": "date-time"},
     "slots": {"type": "array", "items": {"type": "object", "properties": {
         "id": {"type": "integer"}, "date": {"type": "string", "format": "date"}, "meal": {"type": "string"},
@@ -37,10 +39,13 @@ SCHEMAS["SpotCheckInput"] = {"type": "object", "required": ["canteen", "date", "
     "canteen": {"type": "string"}, "date": {"type": "string", "format": "date"}, "meal": {"type": "string"},
     "kind": {"type": "string", "enum": ["drawn", "follow_up", "ad_hoc"], "default": "drawn"},
     "slot": {"type": "integer", "description": "the drawn slot (required for kind drawn)"},
-    "checklist": {"type": "object", "additionalProperties": {"type": "string", "enum": ["ok", "finding", "n/a"]}},
+    "checklist": {"type": "object",
+                  "additionalProperties": {"type": "string", "enum": ["ok", "finding", "n/a"]}},
     "summary": {"type": "string"},
-    "reweighs": {"type": "array", "items": {"type": "object", "required": ["stream", "weight"], "properties": {
-        "stream": {"type": "string"}, "weight": {"type": "number"}, "unit": {"type": "string", "default": "kg"}}}},
+    "reweighs": {"type": "array", "items": {
+        "type": "object", "required": ["stream", "weight"], "properties": {
+            "stream": {"type": "string"}, "weight": {"type": "number"},
+            "unit": {"type": "string", "default": "kg"}}}},
     "findings": {"type": "array", "items": {"$ref": "#/components/schemas/FindingInput"}},
     "closes": {"type": "array", "description": "follow-up checks: findings whose rectification is done",
                "items": {"type": "object", "properties": {"finding": {"type": "integer"},
@@ -50,7 +55,8 @@ SCHEMAS["FindingInput"] = {"type": "object", "required": ["rule"], "properties":
     "rectify": {"type": "boolean", "description": "demand a fix by the default deadline"},
     "rectify_by": {"type": "string", "format": "date"}}}
 SCHEMAS["Finding"] = {"type": "object", "properties": {
-    "id": {"type": "integer"}, "check": {"type": "integer"}, "item": {"type": "string"}, "rule": {"type": "string"},
+    "id": {"type": "integer"}, "check": {"type": "integer"}, "item": {"type": "string"},
+    "rule": {"type": "string"},
     "name_zh": {"type": "string"}, "name_en": {"type": "string"}, "count": {"type": "integer"},
     "note": {"type": "string"}, "rectify_by": {"type": "string", "format": "date", "nullable": True},
     "closed_by_check": {"type": "integer", "nullable": True},
@@ -80,6 +86,7 @@ def _settings() -> Any:
 def draw_as_dict(draw: SpotCheckDraw) -> dict[str, Any]:
     """The JSON shape of a draw as the caller may see it (no future slots or seed for the caterer)."""
     settings, actor = _settings(), api_user()
+    # A slot already checked may be shown to the caterer early: the visit is no longer a surprise.
     checks = {check.slot_id: check.id for check in db.session.scalars(
         select(SpotCheck).where(SpotCheck.slot_id.in_([slot.id for slot in draw.slots])))}
     return {"id": draw.id, "canteen": draw.canteen.code, "month": draw.month.strftime("%Y-%m"),
@@ -114,7 +121,8 @@ def post_spot_check_draw() -> Any:
 
 @bp.get("/spot-check-draws")
 @document("get", "/spot-check-draws", "The draw of a canteen-month",
-          query={"canteen": "canteen code", "month": "YYYY-MM"}, responses={200: "SpotCheckDraw"}, tag="spot checks")
+          query={"canteen": "canteen code", "month": "YYYY-MM"}, responses={200: "SpotCheckDraw"},
+          tag="spot checks")
 def get_spot_check_draw() -> Any:
     """The recorded draw; 404 when the month is not drawn yet."""
     require_api("spotcheck.view")
@@ -128,7 +136,8 @@ def get_spot_check_draw() -> Any:
 
 @bp.get("/spot-checks")
 @document("get", "/spot-checks", "Check records of a canteen-month",
-          query={"canteen": "canteen code", "month": "YYYY-MM"}, responses={200: "SpotCheckList"}, tag="spot checks")
+          query={"canteen": "canteen code", "month": "YYYY-MM"}, responses={200: "SpotCheckList"},
+          tag="spot checks")
 def get_spot_checks() -> Any:
     """The month's records the token's user may see."""
     require_api("spotcheck.view")
@@ -156,14 +165,15 @@ def get_spot_check(check_id: int) -> Any:
 
 
 @bp.post("/spot-checks/<int:check_id>/findings")
-@document("post", "/spot-checks/{check_id}/findings", "Add a finding to a recorded check", body="FindingInput",
-          responses={201: "Finding"}, tag="spot checks")
+@document("post", "/spot-checks/{check_id}/findings", "Add a finding to a recorded check",
+          body="FindingInput", responses={201: "Finding"}, tag="spot checks")
 def post_spot_check_finding(check_id: int) -> Any:
     """Append a finding."""
     finding = add_finding(db.session, _settings(), api_user(), check_id, json_body())
     db.session.commit()
-    return jsonify(finding_as_dict(finding, _settings(), sheet_of(current_sheet_version(db.session,
-                                                                                         _settings())))), 201
+    # Named from the sheet in force, the one add_finding checked the rule against.
+    sheet = sheet_of(current_sheet_version(db.session, _settings()))
+    return jsonify(finding_as_dict(finding, _settings(), sheet)), 201
 
 
 @bp.get("/rectifications")
@@ -174,5 +184,6 @@ def get_rectifications() -> Any:
     """Rectification orders the token's user may see."""
     findings = rectifications(db.session, _settings(), api_user(), request.args.get("status", "open"))
     settings = _settings()
+    # Each finding is named from its own check's sheet version.
     return jsonify({"findings": [finding_as_dict(finding, settings, sheet_of(finding.check.sheet_version))
                                  for finding in findings]})

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import date
 
 import click
 from flask import current_app
@@ -18,9 +19,10 @@ from canteen.assessment.spotchecks.draw import draw_missing, draw_month, draw_sl
 from canteen.assessment.spotchecks.models import SpotCheckDraw
 
 
-def _month(text: str) -> object:
+def _month(text: str) -> date:
     try:
         return parse_month(text)
+    # A usage error ends the command with a message and status 1, not a traceback.
     except ValueError:
         click.echo("error: month: expected YYYY-MM", err=True)
         sys.exit(1)
@@ -28,7 +30,8 @@ def _month(text: str) -> object:
 
 @click.command("spot-check-draw")
 @click.option("--month", required=True, help="YYYY-MM")
-@click.option("--canteen", "canteen_code", default=None, help="one canteen (default: every canteen not drawn yet)")
+@click.option("--canteen", "canteen_code", default=None,
+              help="one canteen (default: every canteen not drawn yet)")
 @click.option("--seed", type=int, default=None, help="replay a known seed (one canteen only)")
 @with_appcontext
 def draw_command(month: str, canteen_code: str | None, seed: int | None) -> None:
@@ -36,13 +39,15 @@ def draw_command(month: str, canteen_code: str | None, seed: int | None) -> None
     settings = current_app.config["SETTINGS"]
     ensure_schema_current()
     first = _month(month)
+    # One seed over every canteen would give them all the same pattern of days.
     if seed is not None and canteen_code is None:
         click.echo("error: seed: give --canteen with --seed", err=True)
         sys.exit(1)
     try:
+        # Outside a request no locale is chosen, and the services' messages need one.
         with force_locale(settings.default_locale):
             if canteen_code is None:
-                draws = draw_missing(db.session, settings, first)  # type: ignore[arg-type]
+                draws = draw_missing(db.session, settings, first)
             else:
                 draws = [draw_month(db.session, settings, None, {"canteen": canteen_code, "month": month,
                                                                  "seed": seed})]
@@ -78,6 +83,7 @@ def verify_command(month: str, canteen_code: str) -> None:
         sys.exit(1)
     expected = draw_slots(settings, draw.canteen, draw.month, draw.seed, draw.count)
     stored = [(slot.day, slot.meal_code) for slot in draw.slots]
+    # Status 1 on any difference, so an audit script can rely on the exit code alone.
     if expected != stored:
         click.echo(f"MISMATCH: seed {draw.seed} draws {expected}, stored {stored}", err=True)
         sys.exit(1)

@@ -11,7 +11,7 @@ from canteen.assessment.spotchecks.cli import COMMANDS
 
 
 def init_app(app: Flask) -> None:
-    """Register the spot-check pages, API routes, ``spot-check-draw``/``spot-check-verify`` and the menu entry."""
+    """Register the spot-check pages, API routes, the draw and verify commands and the menu entry."""
     app.register_blueprint(web.bp)
     register_api(app, api.bp, api.SCHEMAS)
     for command in COMMANDS:

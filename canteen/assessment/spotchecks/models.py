@@ -1,4 +1,4 @@
-"""The monthly draw of check slots, check records with their re-weighs, findings, photos and rectifications."""
+"""The monthly draw of check slots, and check records with re-weighs, findings, photos and rectifications."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -19,12 +19,15 @@ class SpotCheckDraw(Base):
     """The recorded draw of a canteen-month: the seed reproduces the slots exactly."""
 
     __tablename__ = "spot_check_draw"
+    # One draw per canteen-month: drawing again until the slots suit someone would defeat the point.
     __table_args__ = (UniqueConstraint("canteen_id", "month"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     canteen_id: Mapped[int] = mapped_column(ForeignKey("canteen.id"))
     month: Mapped[date] = mapped_column(Date)
+    # BigInteger: seeds go up to 2**53 (draw.MAX_SEED).
     seed: Mapped[int] = mapped_column(BigInteger)
+    # The count in force at the draw, which a replay must use.
     count: Mapped[int] = mapped_column(Integer)
     # None when the scheduler drew it.
     drawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), default=None)
@@ -32,8 +35,8 @@ class SpotCheckDraw(Base):
 
     canteen: Mapped[Canteen] = relationship(lazy="joined")
     drawn_by: Mapped[User | None] = relationship(lazy="joined")
-    slots: Mapped[list["SpotCheckSlot"]] = relationship(back_populates="draw", order_by="SpotCheckSlot.position",
-                                                        lazy="selectin")
+    slots: Mapped[list["SpotCheckSlot"]] = relationship(back_populates="draw",
+                                                        order_by="SpotCheckSlot.position", lazy="selectin")
 
 
 class SpotCheckSlot(Base):
@@ -66,13 +69,16 @@ class SpotCheck(Base):
     day: Mapped[date] = mapped_column(Date)
     meal_code: Mapped[str] = mapped_column(String(32))
     kind: Mapped[str] = mapped_column(String(12), default="drawn")
+    # None for a follow-up or ad-hoc visit; unique, so a drawn slot is answered by one record.
     slot_id: Mapped[int | None] = mapped_column(ForeignKey("spot_check_slot.id"), default=None)
+    # The sheet in force at the check: the checklist and findings use that version's codes.
     sheet_version_id: Mapped[int] = mapped_column(ForeignKey("assessment_sheet_version.id"))
     # JSON: item code -> "ok" | "finding" | "n/a".
     checklist: Mapped[str] = mapped_column(Text, default="{}")
     summary: Mapped[str] = mapped_column(String(2000), default="")
     inspector_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The caterer signs or disputes the record once; a deduction citing the check shows the answer.
     contractor_response: Mapped[str | None] = mapped_column(String(12), default=None)
     contractor_comment: Mapped[str | None] = mapped_column(String(1000), default=None)
     responded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), default=None)
@@ -104,7 +110,7 @@ class SpotCheckReweigh(Base):
 
 
 class SpotCheckFinding(Base):
-    """A finding under a sheet rule; it may order a rectification by a deadline, closed by a follow-up check."""
+    """A finding under a sheet rule; it may order a fix by a deadline, closed by a follow-up check."""
 
     __tablename__ = "spot_check_finding"
     __table_args__ = (CheckConstraint("count > 0", name="count_positive"),
@@ -116,6 +122,7 @@ class SpotCheckFinding(Base):
     rule_code: Mapped[str] = mapped_column(String(32))
     count: Mapped[int] = mapped_column(Integer, default=1)
     note: Mapped[str] = mapped_column(String(1000), default="")
+    # None when no fix was demanded; a rectification is open until a follow-up check closes it.
     rectify_by: Mapped[date | None] = mapped_column(Date, default=None)
     closed_by_check_id: Mapped[int | None] = mapped_column(ForeignKey("spot_check.id"), default=None)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -1,4 +1,4 @@
-"""Spot-check records: checklist, findings, re-weighs against the ledger, photos, rectification and follow-up."""
+"""Spot-check records: checklist, findings, re-weighs against the ledger, photos, rectification, follow-up."""
 from __future__ import annotations
 
 import json
@@ -26,9 +26,10 @@ from canteen.ledger.figures import slot_grams
 from canteen.reference.models import Canteen, Meal
 from canteen.reference.validation import check_day_allowed, resolve_canteen, resolve_meal
 from canteen.assessment.spotchecks.models import (CHECK_KINDS, SpotCheck, SpotCheckFinding, SpotCheckPhoto,
-                                       SpotCheckReweigh, SpotCheckSlot)
+                                                  SpotCheckReweigh, SpotCheckSlot)
 
 CHECKLIST_VALUES = ("ok", "finding", "n/a")
+# Bounds the work and the audit entry one request can cause.
 MAX_FINDINGS = 20
 
 
@@ -52,23 +53,26 @@ class ReweighRow:
 
 
 def reweigh_comparison(session: Session, settings: AppConfig, check: SpotCheck) -> list[ReweighRow]:
-    """Each re-weigh of the check against the current ledger; a meal without a ledger weight is flagged too."""
+    """Each re-weigh of the check against the current ledger; a stream without a ledger weight is flagged."""
     tolerance = settings.assessment.spot_checks.reweigh_tolerance_pct
     rows = []
     in_ledger = slot_grams(session, check.canteen_id, check.day, check.meal_code) if check.reweighs else {}
     for reweigh in check.reweighs:
         ledger = in_ledger.get(reweigh.stream_code)
+        # Waste the inspector weighed but nobody entered is itself off the ledger.
         if ledger is None:
             rows.append(ReweighRow(reweigh.stream_code, reweigh.weighed_g, None, None, None, True))
             continue
         diff = ledger - reweigh.weighed_g
+        # Relative to the re-weigh: the inspector's scale is the reference the ledger is held against.
         pct = round(diff * 100 / reweigh.weighed_g, 1)
-        rows.append(ReweighRow(reweigh.stream_code, reweigh.weighed_g, ledger, diff, pct, abs(pct) > tolerance))
+        rows.append(ReweighRow(reweigh.stream_code, reweigh.weighed_g, ledger, diff, pct,
+                               abs(pct) > tolerance))
     return rows
 
 
-def _parse_findings(session: Session, settings: AppConfig, raw: Any, day: date | None, errors: FieldErrors,
-                    sheet: Any) -> list[dict[str, Any]]:
+def _parse_findings(session: Session, settings: AppConfig, raw: Any, day: date | None,
+                    errors: FieldErrors, sheet: Any) -> list[dict[str, Any]]:
     if raw in (None, ""):
         return []
     if not isinstance(raw, list) or len(raw) > MAX_FINDINGS:
@@ -95,18 +99,20 @@ def _parse_findings(session: Session, settings: AppConfig, raw: Any, day: date |
             continue
         note = clean_text(item.get("note"), f"{prefix}.note", 1000, errors)
         rectify_by = None
+        # A fix is demanded by an explicit date, or with "rectify" by the configured days after the check.
         if item.get("rectify_by") not in (None, ""):
             rectify_by = parse_day(item.get("rectify_by"), errors, f"{prefix}.rectify_by")
             if rectify_by is not None and day is not None and rectify_by < day:
                 errors[f"{prefix}.rectify_by"] = _("before the check")
         elif item.get("rectify") is True and day is not None:
             rectify_by = day + timedelta(days=default_days)
-        findings.append({"item_code": found[0].code, "rule_code": found[1].code, "count": count, "note": note,
-                         "rectify_by": rectify_by})
+        findings.append({"item_code": found[0].code, "rule_code": found[1].code, "count": count,
+                         "note": note, "rectify_by": rectify_by})
     return findings
 
 
-def _finding_rows(findings: list[dict[str, Any]], actor: User, moment: datetime) -> list[SpotCheckFinding]:
+def _finding_rows(findings: list[dict[str, Any]], actor: User,
+                  moment: datetime) -> list[SpotCheckFinding]:
     return [SpotCheckFinding(item_code=item["item_code"], rule_code=item["rule_code"], count=item["count"],
                              note=item["note"], rectify_by=item["rectify_by"], created_by_id=actor.id,
                              created_at=moment) for item in findings]
@@ -180,7 +186,8 @@ def _parse_closes(session: Session, raw: Any, kind: str, canteen: Canteen | None
         errors["closes"] = _("expected a list")
         return closes
     for index, item in enumerate(raw):
-        finding_id = item.get("finding") if isinstance(item, Mapping) else item
+        # Each entry is {"finding": id, "note": ...} or just the id; int() below refuses anything else.
+        finding_id: Any = item.get("finding") if isinstance(item, Mapping) else item
         try:
             finding = session.get(SpotCheckFinding, int(finding_id))
         except (TypeError, ValueError, OverflowError):
@@ -201,20 +208,21 @@ def _audit_check(session: Session, check: SpotCheck, actor: User, now: datetime 
                  closes: list[tuple[SpotCheckFinding, str]], findings: list[dict[str, Any]],
                  checklist: dict[str, str], reweighs: dict[str, int]) -> None:
     """Record the check and each closed rectification in the audit trail."""
+    # Closing is written to the trail of the check that found the fault, where its history is read.
     for finding, note in closes:
         audit.record(session, "spot_check", finding.check_id, "rectification_closed", actor, now,
                      finding=finding.id, follow_up=check.id, note=note)
     audit.record(session, "spot_check", check.id, "recorded", actor, now, canteen=check.canteen.code,
-                 day=check.day, meal=check.meal_code, kind=check.kind, slot=check.slot_id, checklist=checklist,
-                 reweighs=dict(reweighs), findings=[dict(item) for item in findings],
+                 day=check.day, meal=check.meal_code, kind=check.kind, slot=check.slot_id,
+                 checklist=checklist, reweighs=dict(reweighs), findings=[dict(item) for item in findings],
                  closes=[finding.id for finding, _note in closes])
 
 
 def record_check(session: Session, settings: AppConfig, actor: User, data: Mapping[str, Any],
                  now: datetime | None = None) -> SpotCheck:
-    """Store a check record with its checklist, re-weighs and findings; a follow-up may close rectifications."""
+    """Store a check record with its checklist, re-weighs and findings; a follow-up may close fixes."""
     require(actor, "spotcheck.edit")
-    # Step 1: validate every part and collect all problems, so the form shows them at once and nothing is stored.
+    # Step 1: validate every part and collect all problems, so the form shows them at once; nothing is stored.
     errors = FieldErrors()
     canteen = resolve_canteen(session, data.get("canteen"), actor, errors)
     day = parse_day(data.get("date"), errors)
@@ -225,6 +233,7 @@ def record_check(session: Session, settings: AppConfig, actor: User, data: Mappi
     if kind not in CHECK_KINDS:
         errors["kind"] = _("one of %(kinds)s", kinds=", ".join(CHECK_KINDS))
     slot = _parse_slot(session, data, kind, canteen, day, meal, errors)
+    # The check keeps the sheet version in force today; its checklist and findings use that version's codes.
     sheet_version = current_sheet_version(session, settings)
     sheet = sheet_of(sheet_version)
     checklist = _parse_checklist(data.get("checklist") or {}, sheet, errors)
@@ -235,17 +244,19 @@ def record_check(session: Session, settings: AppConfig, actor: User, data: Mappi
     errors.raise_if_any(_("the check was not recorded"))
     assert canteen is not None and day is not None and meal is not None
     # Step 2: a drawn slot is answered once; the unique slot_id constraint backs this friendly check.
-    if slot is not None and session.scalar(select(SpotCheck.id).where(SpotCheck.slot_id == slot.id)) is not None:
+    if slot is not None and session.scalar(select(SpotCheck.id)
+                                           .where(SpotCheck.slot_id == slot.id)) is not None:
         raise Conflict(_("this slot is already recorded"), {"slot": _("already recorded")})
     # Step 3: an item with a finding cannot also be ticked ok on the checklist.
-    for finding in findings:
-        checklist[finding["item_code"]] = "finding"
+    for parsed in findings:
+        checklist[parsed["item_code"]] = "finding"
     moment = now or utcnow()
     check = SpotCheck(canteen_id=canteen.id, day=day, meal_code=meal.code, kind=kind,
                       slot_id=slot.id if slot else None, sheet_version_id=sheet_version.id,
                       checklist=json.dumps(checklist, sort_keys=True), summary=summary, inspector_id=actor.id,
                       created_at=moment)
-    check.reweighs = [SpotCheckReweigh(stream_code=code, weighed_g=grams) for code, grams in reweighs.items()]
+    check.reweighs = [SpotCheckReweigh(stream_code=code, weighed_g=grams)
+                      for code, grams in reweighs.items()]
     check.findings = _finding_rows(findings, actor, moment)
     session.add(check)
     session.flush()
@@ -261,6 +272,7 @@ def visible_check(session: Session, actor: User, check_id: object) -> SpotCheck:
     """The check if the actor may see it, else NotFound."""
     require(actor, "spotcheck.view")
     try:
+        # The id is a str (form, URL) or an int (JSON); whatever int() refuses is caught just below.
         check = session.get(SpotCheck, int(check_id))  # type: ignore[call-overload]
     except (TypeError, ValueError):
         check = None
@@ -269,38 +281,42 @@ def visible_check(session: Session, actor: User, check_id: object) -> SpotCheck:
     return check
 
 
-def add_finding(session: Session, settings: AppConfig, actor: User, check_id: object, data: Mapping[str, Any],
-                now: datetime | None = None) -> SpotCheckFinding:
+def add_finding(session: Session, settings: AppConfig, actor: User, check_id: object,
+                data: Mapping[str, Any], now: datetime | None = None) -> SpotCheckFinding:
     """Append a finding to a recorded check (records are never edited, only added to)."""
     require(actor, "spotcheck.edit")
     check = visible_check(session, actor, check_id)
     errors = FieldErrors()
-    findings = _parse_findings(session, settings, [dict(data)], check.day, errors, sheet_of(
-        current_sheet_version(session, settings)))
+    sheet = sheet_of(current_sheet_version(session, settings))
+    findings = _parse_findings(session, settings, [dict(data)], check.day, errors, sheet)
+    # Parsed as a list of one: strip the list prefix so the errors name the form's own fields.
     if errors:
-        raise InvalidInput(_("the finding was not added"), {key.replace("findings.0.", ""): value
-                                                            for key, value in errors.items()})
+        raise InvalidInput(_("the finding was not added"),
+                           {key.replace("findings.0.", ""): value for key, value in errors.items()})
     moment = now or utcnow()
     finding = _finding_rows(findings, actor, moment)[0]
     finding.check_id = check.id
     session.add(finding)
+    # Keep the checklist consistent with the new finding, as record_check does.
     checklist = json.loads(check.checklist or "{}")
     checklist[finding.item_code] = "finding"
     check.checklist = json.dumps(checklist, sort_keys=True)
     session.flush()
     audit.record(session, "spot_check", check.id, "finding_added", actor, now, finding=finding.id,
-                 rule=finding.rule_code, count=finding.count, note=finding.note, rectify_by=finding.rectify_by)
+                 rule=finding.rule_code, count=finding.count, note=finding.note,
+                 rectify_by=finding.rectify_by)
     return finding
 
 
-def add_photo(session: Session, actor: User, check_id: object, data: bytes, media_root: Path, caption: Any = "",
-              now: datetime | None = None) -> SpotCheckPhoto:
+def add_photo(session: Session, actor: User, check_id: object, data: bytes, media_root: Path,
+              caption: Any = "", now: datetime | None = None) -> SpotCheckPhoto:
     """Attach a JPEG or PNG photo to a check."""
     require(actor, "spotcheck.edit")
     check = visible_check(session, actor, check_id)
     errors = FieldErrors()
     text = clean_text(caption, "caption", 300, errors)
     errors.raise_if_any()
+    # Stored only after the caption passed, so a refused request leaves no file behind.
     name = store_image(media_root, "spotchecks", check.id, data)
     photo = SpotCheckPhoto(check_id=check.id, filename=name, content_type="image/" + (
         "png" if name.endswith(".png") else "jpeg"), size=len(data), caption=text, uploaded_by_id=actor.id,
@@ -321,6 +337,7 @@ def respond_to_check(session: Session, actor: User, check_id: object, response: 
         errors["response"] = _("signed or disputed")
     text = clean_text(comment, "comment", 1000, errors, required=response == "disputed")
     errors.raise_if_any()
+    # One answer per record: a signed record cannot later turn into a dispute, nor the reverse.
     if check.contractor_response is not None:
         raise Conflict(_("already answered"), {"response": check.contractor_response})
     check.contractor_response, check.contractor_comment = response, text
@@ -335,8 +352,10 @@ def list_checks(session: Session, actor: User, canteen: Canteen, start: date, en
     require(actor, "spotcheck.view")
     if not can_access_canteen(actor, canteen):
         return []
-    checks = session.scalars(select(SpotCheck).where(SpotCheck.canteen_id == canteen.id, SpotCheck.day >= start,
-                                                     SpotCheck.day <= end).order_by(SpotCheck.day, SpotCheck.id))
+    checks = session.scalars(select(SpotCheck).where(SpotCheck.canteen_id == canteen.id,
+                                                     SpotCheck.day >= start, SpotCheck.day <= end)
+                             .order_by(SpotCheck.day, SpotCheck.id))
+    # A caterer sees only checks within its contract, which a query by canteen cannot tell.
     return [check for check in checks if may_see_check(session, actor, check)]
 
 
@@ -360,7 +379,8 @@ def rectifications(session: Session, settings: AppConfig, actor: User, status: s
 
 def is_overdue(finding: SpotCheckFinding, settings: AppConfig, now: datetime | None = None) -> bool:
     """True when an open rectification is past its deadline."""
-    return finding.open and finding.rectify_by is not None and finding.rectify_by < local_today(settings.zone, now)
+    return (finding.open and finding.rectify_by is not None
+            and finding.rectify_by < local_today(settings.zone, now))
 
 
 def finding_as_dict(finding: SpotCheckFinding, settings: AppConfig, sheet: Any) -> dict[str, Any]:
@@ -378,6 +398,7 @@ def finding_as_dict(finding: SpotCheckFinding, settings: AppConfig, sheet: Any) 
 
 def check_as_dict(session: Session, settings: AppConfig, check: SpotCheck) -> dict[str, Any]:
     """The JSON shape of a check record."""
+    # Names come from the check's own sheet version, as its rule codes do.
     sheet = sheet_of(check.sheet_version)
     return {
         "id": check.id, "canteen": check.canteen.code, "date": check.day.isoformat(), "meal": check.meal_code,

@@ -26,13 +26,15 @@ from canteen.reference.models import Canteen
 from canteen.reference.scope import user_canteens
 from canteen.assessment.spotchecks.draw import draw_month, seed_visible, slot_visible, verify_draw
 from canteen.assessment.spotchecks.models import (CHECK_KINDS, SpotCheck, SpotCheckDraw, SpotCheckFinding,
-                                       SpotCheckPhoto, SpotCheckSlot)
-from canteen.assessment.spotchecks.services import (add_finding, add_photo, is_overdue, list_checks, record_check,
-                                         rectifications, respond_to_check, reweigh_comparison, visible_check)
+                                                  SpotCheckPhoto, SpotCheckSlot)
+from canteen.assessment.spotchecks.services import (add_finding, add_photo, is_overdue, list_checks,
+                                                    record_check, rectifications, respond_to_check,
+                                                    reweigh_comparison, visible_check)
 
 bp = Blueprint("spotchecks", __name__, url_prefix="/spot-checks")
 
 
+# Empty finding rows on the record form; more findings can be added to the record afterwards.
 FINDING_ROWS = 3
 
 
@@ -41,7 +43,7 @@ def _settings() -> AppConfig:
 
 
 def _actor() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
+    return current_user._get_current_object()
 
 
 def _error_text(error: ServiceError) -> str:
@@ -53,6 +55,7 @@ def _canteens() -> list[Canteen]:
     """The canteens the user may pick: in scope, and for a caterer only those it serves."""
     canteens = user_canteens()
     contractor = own_contractor(db.session, _actor())
+    # A caterer's scope is its contract, not the canteen list of its account.
     if _actor().role == "contractor":
         served = {link.canteen_id for link in contractor.canteens} if contractor else set()
         canteens = [canteen for canteen in canteens if canteen.id in served]
@@ -70,6 +73,7 @@ def _canteen_arg(canteens: list[Canteen]) -> Canteen | None:
 
 
 def _month_arg() -> date:
+    # A missing or malformed ?month= shows the current month rather than an error page.
     try:
         return parse_month(request.values.get("month", ""))
     except ValueError:
@@ -98,7 +102,9 @@ def index() -> Any:
         "spotchecks/index.html", canteens=canteens, canteen=canteen, month=month, draw=draw, slots=slots,
         checks=checks, flagged=flagged, can_edit=has_permission(_actor(), "spotcheck.edit"),
         show_seed=draw is not None and seed_visible(_actor(), draw, _settings()),
+        # The seed is replayed on every view, so a stored slot that was changed shows at once.
         verified=draw is not None and verify_draw(_settings(), draw),
+        # The caterer is told how many slots are hidden, not which.
         hidden=len(draw.slots) - len(slots) if draw is not None else 0,
         meals={meal.code: meal for meal in _settings().meals})
 
@@ -126,13 +132,15 @@ def _record_data(form: MultiDict[str, str], sheet: Any) -> dict[str, Any]:
     return {
         "canteen": form.get("canteen"), "date": form.get("date"), "meal": form.get("meal"),
         "kind": form.get("kind") or "drawn", "slot": form.get("slot") or None, "summary": form.get("summary"),
-        "checklist": {item.code: form[f"cl-{item.code}"] for item in sheet.items if form.get(f"cl-{item.code}")},
+        "checklist": {item.code: form[f"cl-{item.code}"] for item in sheet.items
+                      if form.get(f"cl-{item.code}")},
         "reweighs": [{"stream": stream.code, "weight": form.get(f"rw-{stream.code}"), "unit": unit}
                      for stream in settings.streams if (form.get(f"rw-{stream.code}") or "").strip()],
         "findings": [{"rule": form.get(f"f{index}-rule"), "count": form.get(f"f{index}-count") or 1,
                       "note": form.get(f"f{index}-note"), "rectify": bool(form.get(f"f{index}-rectify")),
                       "rectify_by": form.get(f"f{index}-rectify_by") or None}
                      for index in range(FINDING_ROWS) if form.get(f"f{index}-rule")],
+        # Each ticked "close-<finding id>" box closes that rectification; its note field carries the same id.
         "closes": [{"finding": int(key[6:]), "note": form.get(f"close-note-{key[6:]}", "")}
                    for key in form if key.startswith("close-") and key[6:].isdigit()],
     }
@@ -147,7 +155,9 @@ def new_page() -> Any:
     canteens = _canteens()
     slot = None
     if request.values.get("slot"):
-        slot = db.session.get(SpotCheckSlot, int(request.values["slot"])) if request.values["slot"].isdigit() else None
+        raw_slot = request.values["slot"]
+        slot = db.session.get(SpotCheckSlot, int(raw_slot)) if raw_slot.isdigit() else None
+        # A slot of a canteen outside the user's scope is as unknown as a missing one.
         if slot is None or slot.draw.canteen not in canteens:
             abort(404)
     canteen = slot.draw.canteen if slot else _canteen_arg(canteens)
@@ -166,26 +176,30 @@ def new_page() -> Any:
             flash(_("Nothing was saved: %(error)s", error=_error_text(error)), "error")
     open_findings = [finding for finding in rectifications(db.session, settings, _actor(), "open")
                      if finding.check.canteen_id == canteen.id]
+    # Without a drawn slot the visit is ad hoc unless the link asks for a follow-up.
     kind = request.values.get("kind") or ("drawn" if slot else "ad_hoc")
     if kind not in CHECK_KINDS:
         abort(404)
     defaults = {"date": slot.day.isoformat() if slot else local_today(settings.zone).isoformat(),
                 "meal": slot.meal_code if slot else "lunch"}
+    canteen_config = settings.canteen(canteen.code)
+    meals = settings.meals_of(canteen_config) if canteen_config else settings.meals
     return render_template("spotchecks/new.html", canteen=canteen, canteens=canteens, slot=slot, kind=kind,
-                           sheet=sheet, settings=settings, form=request.form, defaults=defaults, errors=errors,
-                           open_findings=open_findings, finding_rows=range(FINDING_ROWS),
-                           meals=settings.meals_of(settings.canteen(canteen.code)) if settings.canteen(
-                               canteen.code) else settings.meals), status
+                           sheet=sheet, settings=settings, form=request.form, defaults=defaults,
+                           errors=errors, open_findings=open_findings, finding_rows=range(FINDING_ROWS),
+                           meals=meals), status
 
 
 def _detail_context(check: SpotCheck) -> dict[str, Any]:
     settings = _settings()
+    # The check's own sheet version: its checklist and findings use that version's codes.
     sheet = sheet_of(check.sheet_version)
     return {"check": check, "sheet": sheet, "checklist": json.loads(check.checklist or "{}"),
             "reweighs": reweigh_comparison(db.session, settings, check),
             "tolerance": settings.assessment.spot_checks.reweigh_tolerance_pct,
             "can_edit": has_permission(_actor(), "spotcheck.edit"),
-            "can_respond": has_permission(_actor(), "assessment.respond") and check.contractor_response is None,
+            "can_respond": (has_permission(_actor(), "assessment.respond")
+                            and check.contractor_response is None),
             "overdue": {finding.id: is_overdue(finding, settings) for finding in check.findings},
             "closes": db.session.scalars(select(SpotCheckFinding).where(
                 SpotCheckFinding.closed_by_check_id == check.id)).all(),
@@ -206,6 +220,7 @@ def detail(check_id: int) -> Any:
     return render_template("spotchecks/detail.html", **_detail_context(check))
 
 
+# Runs one change of a record; a refused change shows the record again with the errors (no redirect).
 def _after(check_id: int, call: Any, done: str) -> Any:
     try:
         call()
@@ -223,7 +238,8 @@ def _after(check_id: int, call: Any, done: str) -> Any:
             abort(404)
         context = _detail_context(check)
         context["errors"] = error.fields
-        return render_template("spotchecks/detail.html", **context), 422 if error.status == 422 else error.status
+        return (render_template("spotchecks/detail.html", **context),
+                422 if error.status == 422 else error.status)
     return redirect(url_for(".detail", check_id=check_id))
 
 
@@ -253,10 +269,12 @@ def photo_upload(check_id: int) -> Any:
     stored: list[str] = []
 
     def _store() -> None:
-        stored.append(add_photo(db.session, _actor(), check_id, data, root, request.form.get("caption")).filename)
+        added = add_photo(db.session, _actor(), check_id, data, root, request.form.get("caption"))
+        stored.append(added.filename)
 
     try:
         return _after(check_id, _store, _("Photo added."))
+    # The file is written before the commit: when anything after it fails, remove it so no orphan stays.
     except Exception:
         for name in stored:
             remove(root, name)
@@ -272,7 +290,9 @@ def photo(check_id: int, photo_id: int) -> Any:
     except NotFound:
         abort(404)
     row = db.session.get(SpotCheckPhoto, photo_id)
-    path = resolve(media_root(current_app.instance_path), row.filename) if row and row.check_id == check_id else None
+    # The photo must belong to the check in the URL, the one whose visibility was just checked.
+    path = (resolve(media_root(current_app.instance_path), row.filename) if row and row.check_id == check_id
+            else None)
     if path is None or row is None:
         abort(404)
     return send_file(path, mimetype=row.content_type, max_age=0)
@@ -282,8 +302,10 @@ def photo(check_id: int, photo_id: int) -> Any:
 @require("assessment.respond")
 def respond_page(check_id: int) -> Any:
     """The caterer signs the record or disputes it."""
-    return _after(check_id, lambda: respond_to_check(db.session, _actor(), check_id, request.form.get("response"),
-                                                     request.form.get("comment")), _("Your answer is recorded."))
+    return _after(check_id, lambda: respond_to_check(db.session, _actor(), check_id,
+                                                     request.form.get("response"),
+                                                     request.form.get("comment")),
+                  _("Your answer is recorded."))
 
 
 @bp.route("/rectifications")
@@ -295,6 +317,7 @@ def rectifications_page() -> Any:
         abort(404)
     findings = rectifications(db.session, _settings(), _actor(), status)
     sheet = sheet_of(current_sheet_version(db.session, _settings()))
+    # current_sheet_version may have stored a new version: keep it rather than number it again later.
     db.session.commit()
     return render_template("spotchecks/rectifications.html", findings=findings, status=status, sheet=sheet,
                            overdue={finding.id: is_overdue(finding, _settings()) for finding in findings},
