@@ -70,7 +70,11 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # IMMEDIATE takes the write lock at BEGIN, waiting up to busy_timeout for it. A deferred BEGIN would read
+    # first and then fail at once with "database is locked" when another writer committed in between (SQLite
+    # cannot upgrade a stale read snapshot), which turned parallel scale posts into 500s. Writers queue
+    # instead; WAL readers outside a transaction are not blocked.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
