@@ -3,27 +3,20 @@ from __future__ import annotations
 
 import os
 from datetime import date, time
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from camera.config import CameraSettings, CameraWorkerSettings
+from camera.configfile import DEFAULT_CONFIG_PATH, ConfigError, read_config_file, validate_mapping
 from canteen.settings.assessment import AssessmentSettings
 from canteen.settings.base import CODE_PATTERN, Strict
 from canteen.settings.offences import OffenceSettings
 from canteen.settings.reports import ReportSettings
 
-__all__ = ["AppConfig", "CODE_PATTERN", "ConfigError", "Strict", "load_config", "parse_config"]
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CONFIG_PATH = PROJECT_ROOT / "config.yaml"
-
-
-class ConfigError(Exception):
-    """The configuration file is missing, malformed or invalid; the message names the key path."""
+__all__ = ["AppConfig", "CODE_PATTERN", "ConfigError", "DEFAULT_CONFIG_PATH", "Strict", "load_config",
+           "parse_config"]
 
 
 class MealSettings(Strict):
@@ -190,48 +183,12 @@ class AppConfig(Strict):
         return next((season for season in self.seasons if month in season.months), None)
 
 
-def _format_error(error: ValidationError) -> str:
-    lines = []
-    for item in error.errors():
-        path = ".".join(str(part) for part in item["loc"]) or "(top level)"
-        message = item["msg"]
-        # Pydantic says "Extra inputs are not permitted"; the operator needs to hear that a key is misspelt.
-        if item["type"] == "extra_forbidden":
-            message = "unknown key"
-        lines.append(f"{path}: {message}")
-    return "; ".join(lines)
-
-
 def parse_config(data: Any, source: str = "config") -> AppConfig:
     """Validate already-parsed YAML data; raise ConfigError naming the failing key path."""
-    if not isinstance(data, dict):
-        raise ConfigError(f"{source}: the top level must be a mapping")
-    try:
-        return AppConfig.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(f"{source}: {_format_error(exc)}") from None
-
-
-def resolve_config_path(path: str | os.PathLike[str] | None = None) -> Path:
-    """The config file: an explicit path, else $CANTEEN_CONFIG, else ./config.yaml, else the project's."""
-    if path:
-        return Path(path)
-    if os.environ.get("CANTEEN_CONFIG"):
-        return Path(os.environ["CANTEEN_CONFIG"])
-    local = Path.cwd() / "config.yaml"
-    return local if local.is_file() else DEFAULT_CONFIG_PATH
+    return validate_mapping(AppConfig, data, source)
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> AppConfig:
     """Read and validate the configuration file."""
-    resolved = resolve_config_path(path)
-    try:
-        text = resolved.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{resolved}: cannot read the configuration file ({exc.strerror})") from None
-    # safe_load: a config file must never be able to build Python objects.
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{resolved}: not valid YAML ({exc})") from None
+    resolved, data = read_config_file(path)
     return parse_config(data, str(resolved))

@@ -11,11 +11,11 @@ from collections.abc import Callable, Iterator
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from canteen.auth.models import User
 from canteen.extensions import db
 from canteen.ledger.models import WasteEntry
+from tests.support import served
 
 pytestmark = pytest.mark.isolated  # real commits from the server's threads
 
@@ -25,15 +25,8 @@ THREADS, PER_THREAD = 6, 10
 @pytest.fixture
 def server_url(app: Flask) -> Iterator[str]:
     """The app served by a threaded server on a free local port."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
+    with served(app) as url:
+        yield url
 
 
 def _post(url: str, token: str, body: dict[str, object]) -> int:

@@ -2,14 +2,12 @@
 from __future__ import annotations
 
 import shutil
-import threading
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from camera.detector import DetectedEvent
 from camera.events import make_record
@@ -18,6 +16,7 @@ from camera.uploader import Uploader
 from canteen.camera_events.models import CameraEvent
 from canteen.extensions import db
 from tests.camera_api.conftest import jpeg_bytes, webm_bytes
+from tests.support import served
 
 # A real server thread commits through its own connections.
 pytestmark = pytest.mark.isolated
@@ -26,13 +25,8 @@ pytestmark = pytest.mark.isolated
 @pytest.fixture
 def service_url(app) -> Iterator[str]:
     """The test app served over HTTP on a free loopback port."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
-    server.server_close()
+    with served(app) as url:
+        yield url
 
 
 def queue_event(outbox: Outbox, tmp_path: Path, offset: float) -> str:
