@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from canteen.config import AppConfig
 from canteen.core.timeutil import add_months, local_today, month_end
-from canteen.ledger.figures import month_changes, months_between, top_dishes, year_ago
+from canteen.ledger.figures import month_changes, months_between, sum_canteens, top_dishes, year_ago
 from canteen.ledger.wording import change_sentence
 from canteen.reference.models import Canteen
 from reports import charts, sources
@@ -79,44 +79,6 @@ class MonthlyReport:
                 "charts": {chart.name: chart.numbers for chart in self.charts}}
 
 
-def _sum_canteens(settings: AppConfig, canteens: list[Canteen],
-                  per_canteen: dict[int, dict[date, MonthFigures]], month: date) -> dict[str, Any]:
-    """The report's month summed over canteens, with the months it compares with (like with like)."""
-    previous_month = add_months(month, -1)
-    this = [per_canteen[canteen.id][month] for canteen in canteens]
-    before = [per_canteen[canteen.id][previous_month] for canteen in canteens]
-    earlier = [year_ago(canteen, per_canteen[canteen.id], month) for canteen in canteens]
-    summed: dict[str, Any] = {key: sum(getattr(item, key) for item in this)
-                              for key in ("total_g", "other_g", "diner_meals")}
-    summed["previous_g"] = sum(item.total_g for item in before)
-    # A sum over canteens compares with the month before only when the same canteens have entries in both.
-    summed["previous_has"] = any(item.has_entries for item in before) and all(
-        previous.has_entries == (current.total_g > 0) for previous, current in zip(before, this))
-    summed["previous_missing"] = sum(item.missing_slots for item in before)
-    years = [item for item in earlier if item is not None]
-    # Likewise a year earlier: exactly the canteens with waste now must have had entries then.
-    like = bool(years) and all((item is not None) == (current.total_g > 0)
-                               for item, current in zip(earlier, this))
-    summed["last_year_g"] = sum(item.total_g for item in years) if like else None
-    summed["last_year_missing"] = sum(item.missing_slots for item in years) if like else 0
-    summed["missing"] = [(canteen, day, meal) for canteen, item in zip(canteens, this)
-                         for day, meal in item.missing]
-    by_meal: dict[str, int] = {}
-    for canteen, item in zip(canteens, this):
-        config = settings.canteen(canteen.code)
-        # Each canteen's own meals: a meal no canteen serves gets no row.
-        for meal in settings.meals_of(config) if config else settings.meals:
-            by_meal[meal.code] = by_meal.get(meal.code, 0) + item.by_meal_g.get(meal.code, 0)
-    summed["by_meal_g"] = by_meal
-    for attribute in ("by_stream_g", "disposals_by_type_g"):
-        merged: dict[str, int] = {}
-        for item in this:
-            for key, grams in getattr(item, attribute).items():
-                merged[key] = merged.get(key, 0) + grams
-        summed[attribute] = merged
-    return summed
-
-
 def _gaps(settings: AppConfig, month: date, summed: dict[str, Any], several: bool, today: date,
           meal_names: dict[str, str]) -> list[str]:
     gaps = []
@@ -168,7 +130,7 @@ def build_monthly_report(session: Session, settings: AppConfig, month: date, can
     series_first = add_months(chart_first, -12)
     # The month is computed once: the charts' series holds it and every month it is compared with.
     per_canteen = collect_months(session, settings, canteens, series_first, month, now)
-    summed = _sum_canteens(settings, canteens, per_canteen, month)
+    summed = sum_canteens(settings, canteens, per_canteen, month)
     series = combine(per_canteen, months_between(series_first, month), stream_codes)
     by_month = {figures.month: figures for figures in series}
     shown = [by_month[item] for item in months_between(chart_first, month)]

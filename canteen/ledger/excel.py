@@ -81,12 +81,10 @@ def ledger_workbook(ledger: MonthLedger, settings: AppConfig, english: bool = Fa
 
     sheet.cell(row_number, 1, _("Month total")).font = Font(bold=True)
     for offset, key in enumerate(columns):
-        grams = sum(day.cells.get(key, 0) for day in ledger.days)
-        sheet.cell(row_number, 2 + offset, grams / 1000).font = Font(bold=True)
+        sheet.cell(row_number, 2 + offset, ledger.column_g(key) / 1000).font = Font(bold=True)
     sheet.cell(row_number, total_column, ledger.total_g / 1000).font = Font(bold=True)
     for offset, meal in enumerate(ledger.meals):
-        sheet.cell(row_number, total_column + 1 + offset,
-                   sum(day.diners.get(meal, 0) for day in ledger.days))
+        sheet.cell(row_number, total_column + 1 + offset, ledger.diners_of(meal))
     last_table_row = row_number
 
     for row in sheet.iter_rows(min_row=header_top, max_row=last_table_row, max_col=width):

@@ -377,6 +377,44 @@ def year_ago(canteen: Canteen, by_month: dict[date, M], month: date) -> M | None
     return figures
 
 
+def sum_canteens(settings: AppConfig, canteens: list[Canteen], per_canteen: dict[int, dict[date, M]],
+                 month: date) -> dict[str, Any]:
+    """The report's month summed over canteens, with the months it compares with (like with like)."""
+    previous_month = add_months(month, -1)
+    this = [per_canteen[canteen.id][month] for canteen in canteens]
+    before = [per_canteen[canteen.id][previous_month] for canteen in canteens]
+    earlier = [year_ago(canteen, per_canteen[canteen.id], month) for canteen in canteens]
+    summed: dict[str, Any] = {key: sum(getattr(item, key) for item in this)
+                              for key in ("total_g", "other_g", "diner_meals")}
+    summed["previous_g"] = sum(item.total_g for item in before)
+    # A sum over canteens compares with the month before only when the same canteens have entries in both.
+    summed["previous_has"] = any(item.has_entries for item in before) and all(
+        previous.has_entries == (current.total_g > 0) for previous, current in zip(before, this))
+    summed["previous_missing"] = sum(item.missing_slots for item in before)
+    years = [item for item in earlier if item is not None]
+    # Likewise a year earlier: exactly the canteens with waste now must have had entries then.
+    like = bool(years) and all((item is not None) == (current.total_g > 0)
+                               for item, current in zip(earlier, this))
+    summed["last_year_g"] = sum(item.total_g for item in years) if like else None
+    summed["last_year_missing"] = sum(item.missing_slots for item in years) if like else 0
+    summed["missing"] = [(canteen, day, meal) for canteen, item in zip(canteens, this)
+                         for day, meal in item.missing]
+    by_meal: dict[str, int] = {}
+    for canteen, item in zip(canteens, this):
+        config = settings.canteen(canteen.code)
+        # Each canteen's own meals: a meal no canteen serves gets no row.
+        for meal in settings.meals_of(config) if config else settings.meals:
+            by_meal[meal.code] = by_meal.get(meal.code, 0) + item.by_meal_g.get(meal.code, 0)
+    summed["by_meal_g"] = by_meal
+    for attribute in ("by_stream_g", "disposals_by_type_g"):
+        merged: dict[str, int] = {}
+        for item in this:
+            for key, grams in getattr(item, attribute).items():
+                merged[key] = merged.get(key, 0) + grams
+        summed[attribute] = merged
+    return summed
+
+
 @dataclass(frozen=True)
 class Changes:
     """Month-over-month and year-over-year changes in grams and percent (None: nothing to compare with)."""
@@ -414,6 +452,17 @@ class DayRow:
     food_waste_g: int = 0
     other_g: int = 0
     plate_g: int = 0
+
+    @property
+    def plate_g_per_diner(self) -> float | None:
+        """Plate grams per diner for the day, over the meals that have both a plate weight and a count."""
+        plate = diners = 0
+        # A meal with a weight but no count (or the reverse) would skew the ratio, so it is left out.
+        for (meal, stream), grams in self.cells.items():
+            if stream == "plate" and self.diners.get(meal):
+                plate += grams
+                diners += self.diners[meal]
+        return plate / diners if diners else None
 
 
 @dataclass
@@ -469,6 +518,14 @@ class MonthLedger:
     def complete(self) -> bool:
         """True when no serving slot of the month lacks entries."""
         return not self.missing
+
+    def column_g(self, key: tuple[str, str]) -> int:
+        """The month's grams of one (meal, stream) column, as printed in the ledger's total row."""
+        return sum(row.cells.get(key, 0) for row in self.days)
+
+    def diners_of(self, meal: str) -> int:
+        """The month's diner count of one meal."""
+        return sum(row.diners.get(meal, 0) for row in self.days)
 
 
 def month_ledger(session: Session, settings: AppConfig, canteen: Canteen, month: date,

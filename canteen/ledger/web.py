@@ -344,21 +344,9 @@ def month_page() -> Any:
         meals={meal.code: meal for meal in settings.meals}, streams={s.code: s for s in settings.streams},
         mom_text=mom_text, yoy_text=yoy_text, prev_month=add_months(month, -1),
         next_month=add_months(month, 1),
-        season=settings.season_of(month.month), can_edit=_can_edit(), plate_per_diner=_plate_per_diner,
+        season=settings.season_of(month.month), can_edit=_can_edit(),
         meal_has_weights=lambda row, meal: any(key[0] == meal for key in row.cells),
-        month_column_g=lambda key: sum(row.cells.get(key, 0) for row in ledger.days),
-        month_diners=lambda meal: sum(row.diners.get(meal, 0) for row in ledger.days))
-
-
-def _plate_per_diner(row: Any) -> float | None:
-    """Plate grams per diner for one day, counting only meals that have both a plate weight and a count."""
-    plate = diners = 0
-    # A meal with a weight but no count (or the reverse) would skew the ratio, so it is left out.
-    for (meal, stream), grams in row.cells.items():
-        if stream == "plate" and row.diners.get(meal):
-            plate += grams
-            diners += row.diners[meal]
-    return plate / diners if diners else None
+        month_column_g=ledger.column_g, month_diners=ledger.diners_of)
 
 
 @bp.route("/month.xlsx")
