@@ -6,6 +6,7 @@ session. Every feature builds its own API blueprint with :func:`api_blueprint` a
 """
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Mapping
 
 from flask import Blueprint, Flask, current_app, g, jsonify, request
@@ -16,9 +17,12 @@ from werkzeug.exceptions import HTTPException
 from canteen.api.openapi import add_to_spec
 from canteen.auth.models import User
 from canteen.auth.services import user_for_token
-from canteen.core.errors import Forbidden, ServiceError
+from canteen.core.errors import FieldErrors, Forbidden, ServiceError
 from canteen.core.permissions import has_permission
+from canteen.core.timeutil import parse_month
 from canteen.extensions import csrf, db
+from canteen.reference.models import Canteen
+from canteen.reference.validation import resolve_canteen
 
 API_PREFIX = "/api/v1"
 
@@ -117,3 +121,18 @@ def register_api(app: Flask, bp: Blueprint, schemas: Mapping[str, dict[str, Any]
     # Read after registration, so the document holds exactly the routes this app serves.
     views = [view for endpoint, view in app.view_functions.items() if endpoint.startswith(bp.name + ".")]
     add_to_spec(app, views, schemas or {})
+
+
+def canteen_and_month_args() -> tuple[Canteen, date]:
+    """The ``canteen`` (in the token's scope) and ``month`` (YYYY-MM) query args; a 422 names a bad one."""
+    errors = FieldErrors()
+    canteen = resolve_canteen(db.session, request.args.get("canteen"), api_user(), errors)
+    try:
+        month = parse_month(request.args.get("month", ""))
+    except ValueError:
+        errors["month"] = _("expected YYYY-MM")
+        month = None
+    errors.raise_if_any()
+    # Either value missing has left a field error, and raise_if_any has raised it.
+    assert canteen is not None and month is not None
+    return canteen, month

@@ -7,17 +7,15 @@ from typing import Any
 from flask import current_app, jsonify, request, send_file
 from flask_babel import gettext as _
 
-from canteen.api.base import api_blueprint, api_user, json_body, require_api
+from canteen.api.base import api_blueprint, api_user, canteen_and_month_args, json_body, require_api
 from canteen.api.openapi import document
 from canteen.core.errors import FieldErrors
-from canteen.core.timeutil import parse_month
 from canteen.core.validation import parse_day
 from canteen.extensions import db
 from canteen.ledger.diners import diner_count_as_dict, set_diner_count
 from canteen.ledger.entries import entry_as_dict, list_entries, record_entry
 from canteen.ledger.excel import ledger_workbook_bytes
 from canteen.ledger.figures import ledger_as_dict, month_ledger
-from canteen.reference.validation import resolve_canteen
 
 bp = api_blueprint("ledger_api", __name__)
 # This feature's component schemas, added to the OpenAPI document by its init_app.
@@ -153,16 +151,7 @@ def put_diner_count() -> Any:
 
 def _ledger_from_query() -> Any:
     require_api("ledger.view")
-    errors = FieldErrors()
-    canteen = resolve_canteen(db.session, request.args.get("canteen"), api_user(), errors)
-    try:
-        month = parse_month(request.args.get("month", ""))
-    except ValueError:
-        errors["month"] = _("expected YYYY-MM")
-        month = None
-    errors.raise_if_any()
-    # A None canteen or month has left a field error, and raise_if_any has raised it.
-    assert canteen is not None and month is not None
+    canteen, month = canteen_and_month_args()
     return month_ledger(db.session, _settings(), canteen, month)
 
 

@@ -7,13 +7,12 @@ from flask import current_app, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from canteen.api.base import api_blueprint, api_user, json_body, require_api
+from canteen.api.base import api_blueprint, api_user, canteen_and_month_args, json_body, require_api
 from canteen.api.openapi import document
 from canteen.assessment.sheet import current_sheet_version, sheet_of
-from canteen.core.errors import FieldErrors, NotFound
-from canteen.core.timeutil import month_end, parse_month
+from canteen.core.errors import NotFound
+from canteen.core.timeutil import month_end
 from canteen.extensions import db
-from canteen.reference.validation import resolve_canteen
 from canteen.assessment.spotchecks.draw import draw_month, seed_visible, slot_visible
 from canteen.assessment.spotchecks.models import SpotCheck, SpotCheckDraw
 from canteen.assessment.spotchecks.services import (add_finding, check_as_dict, finding_as_dict, list_checks,
@@ -97,18 +96,6 @@ def draw_as_dict(draw: SpotCheckDraw) -> dict[str, Any]:
                       if slot_visible(actor, slot, settings, slot.id in checks)]}
 
 
-def _canteen_and_month() -> tuple[Any, Any]:
-    errors = FieldErrors()
-    canteen = resolve_canteen(db.session, request.args.get("canteen"), api_user(), errors)
-    try:
-        month = parse_month(request.args.get("month", ""))
-    except ValueError:
-        errors["month"] = _("expected YYYY-MM")
-        month = None
-    errors.raise_if_any()
-    return canteen, month
-
-
 @bp.post("/spot-check-draws")
 @document("post", "/spot-check-draws", "Draw a canteen-month's check slots with a recorded seed",
           body="SpotCheckDrawInput", responses={201: "SpotCheckDraw"}, tag="spot checks")
@@ -126,7 +113,7 @@ def post_spot_check_draw() -> Any:
 def get_spot_check_draw() -> Any:
     """The recorded draw; 404 when the month is not drawn yet."""
     require_api("spotcheck.view")
-    canteen, month = _canteen_and_month()
+    canteen, month = canteen_and_month_args()
     draw = db.session.scalar(select(SpotCheckDraw).where(SpotCheckDraw.canteen_id == canteen.id,
                                                          SpotCheckDraw.month == month))
     if draw is None:
@@ -141,7 +128,7 @@ def get_spot_check_draw() -> Any:
 def get_spot_checks() -> Any:
     """The month's records the token's user may see."""
     require_api("spotcheck.view")
-    canteen, month = _canteen_and_month()
+    canteen, month = canteen_and_month_args()
     checks = list_checks(db.session, api_user(), canteen, month, month_end(month))
     return jsonify({"checks": [check_as_dict(db.session, _settings(), check) for check in checks]})
 
