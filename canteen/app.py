@@ -22,6 +22,7 @@ from canteen.assessment.spotchecks import feature as spotchecks
 from canteen.auth import feature as auth
 from canteen.camera_events import feature as camera_events
 from canteen.config import AppConfig, load_config
+from canteen.core import inputguard
 from canteen.core.locales import LOCALES, select_locale
 from canteen.demo import cli as demo
 from canteen.diners import feature as diners
@@ -51,6 +52,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_config(app, overrides)
     register_extensions(app)
     register_i18n(app)
+    # Before the features: the bounded id converter applies only to routes added after it.
+    inputguard.install(app)
     for feature in FEATURES:
         feature.init_app(app)
     register_language_choice(app)

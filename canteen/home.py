@@ -5,8 +5,9 @@ from typing import Any
 
 from flask import Blueprint, Flask, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
 
-from canteen.api.base import API_PREFIX, error_response
+from canteen.api.base import API_PREFIX, error_response, http_error_response
 from canteen.api.openapi import openapi_document
 from canteen.core.menu import add_menu_entry, init_menu
 from canteen.core.permissions import has_permission
@@ -51,6 +52,8 @@ def register_error_pages(app: Flask) -> None:
         if request.path.startswith(API_PREFIX):
             message = (_("no such endpoint") if code == 404
                        else getattr(error, "description", "") or _("Error"))
+            if isinstance(error, HTTPException):
+                return http_error_response(error, message)
             return error_response(code, message)
         # Built per request so that each visitor gets their own language.
         titles = {400: _("Bad request"), 403: _("Not allowed"), 404: _("Not found"),
@@ -58,8 +61,10 @@ def register_error_pages(app: Flask) -> None:
         messages = {403: _("Your role may not open this page."), 404: _("There is no such page."),
                     400: _("The request could not be understood."),
                     429: _("Too many attempts. Wait a moment, then try again.")}
+        # A refused field (e.g. a NUL byte in a form) is named, so the person knows what to change.
+        message = error.description if getattr(error, "fields", None) else messages.get(code, "")
         return render_template("error.html", code=code, title=titles.get(code, _("Error")),
-                               message=messages.get(code, "")), code
+                               message=message), code
 
     for code in (400, 403, 404, 429):
         app.register_error_handler(code, render)

@@ -34,6 +34,17 @@ def error_response(status: int, message: str, fields: dict[str, str] | None = No
     return response
 
 
+def http_error_response(error: HTTPException, message: str | None = None) -> Any:
+    """An HTTP error (404, 405, 413, a 400 naming a field...) in the API's error shape, with its headers."""
+    response = error_response(error.code or 500, message or error.description or error.name,
+                              getattr(error, "fields", None))
+    # Werkzeug's headers carry meaning (a 405's Allow, a 429's Retry-After); its HTML content type does not.
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
+
+
 def api_user() -> User:
     """The user the current request's token acts for."""
     return g.api_user
@@ -111,7 +122,7 @@ def _service_error(error: ServiceError) -> Any:
 
 def _http_error(error: HTTPException) -> Any:
     db.session.rollback()
-    return error_response(error.code or 500, error.description or error.name)
+    return http_error_response(error)
 
 
 def register_api(app: Flask, bp: Blueprint, schemas: Mapping[str, dict[str, Any]] | None = None) -> None:
@@ -119,7 +130,8 @@ def register_api(app: Flask, bp: Blueprint, schemas: Mapping[str, dict[str, Any]
     csrf.exempt(bp)
     app.register_blueprint(bp)
     # Read after registration, so the document holds exactly the routes this app serves.
-    views = [view for endpoint, view in app.view_functions.items() if endpoint.startswith(bp.name + ".")]
+    views = [(endpoint, view) for endpoint, view in app.view_functions.items()
+             if endpoint.startswith(bp.name + ".")]
     add_to_spec(app, views, schemas or {})
 
 

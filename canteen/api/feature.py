@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
-from canteen.api.base import API_PREFIX, api_blueprint, error_response, register_api
+from canteen.api.base import API_PREFIX, api_blueprint, http_error_response, register_api
 from canteen.api.openapi import openapi_document
 from canteen.core.guard import allow_anonymous
 from canteen.extensions import db
@@ -44,17 +44,17 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(413)
     def _too_large(error: HTTPException) -> Any:
         if request.path.startswith(API_PREFIX):
-            return error_response(413, _("the request is too large"))
+            return http_error_response(error, _("the request is too large"))
         return error, 413
 
     @app.errorhandler(404)
     def _not_found(error: HTTPException) -> Any:
         if request.path.startswith(API_PREFIX):
-            return error_response(404, _("no such endpoint"))
+            return http_error_response(error, _("no such endpoint"))
         return error, 404
 
     @app.errorhandler(405)
     def _not_allowed(error: HTTPException) -> Any:
         if request.path.startswith(API_PREFIX):
-            return error_response(405, _("method not allowed"))
+            return http_error_response(error, _("method not allowed"))
         return error, 405

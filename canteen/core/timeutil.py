@@ -2,8 +2,13 @@
 from __future__ import annotations
 
 import calendar
+import re
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
+
+# Dates the service can hold; the bounds keep date arithmetic (a day before, a year after) in range.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2199, 12, 31)
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 
 
 def local_today(zone: ZoneInfo, now: datetime | None = None) -> date:
@@ -41,10 +46,12 @@ def month_days(month: date) -> list[date]:
 
 
 def parse_month(text: str) -> date:
-    """Parse ``YYYY-MM`` into the month's first day; ValueError otherwise."""
-    try:
-        parsed = datetime.strptime(text.strip(), "%Y-%m")
-    # AttributeError: a value that is not text (a number in JSON) is as wrong as a malformed month.
-    except (ValueError, AttributeError):
-        raise ValueError("expected YYYY-MM") from None
-    return date(parsed.year, parsed.month, 1)
+    """Parse ``YYYY-MM`` (not 2021-8, not 202108) into the month's first day; ValueError otherwise."""
+    # Not isinstance-checked by the caller: a value that is not text (a number in JSON) is as wrong as a typo.
+    match = _MONTH.fullmatch(text.strip()) if isinstance(text, str) else None
+    if match is None or not 1 <= int(match.group(2)) <= 12:
+        raise ValueError("expected YYYY-MM")
+    first = date(int(match.group(1)), int(match.group(2)), 1)
+    if not FIRST_DAY <= first <= LAST_DAY:
+        raise ValueError("expected YYYY-MM")
+    return first

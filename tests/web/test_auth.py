@@ -312,7 +312,8 @@ def test_every_form_of_every_feature_refuses_a_missing_csrf_token(csrf_app: Flas
     client = csrf_app.test_client()
     token = csrf_token_from(client.get("/login").data)
     client.post("/login", data={"username": "boss", "password": PASSWORD, "csrf_token": token})
-    samples = {"IntegerConverter": 1, "PathConverter": "x/y"}
+    # DbIdConverter: the app's bounded ``int`` (canteen.core.inputguard).
+    samples = {"IntegerConverter": 1, "DbIdConverter": 1, "PathConverter": "x/y"}
     urls = {}
     with csrf_app.test_request_context():
         for rule in csrf_app.url_map.iter_rules():
