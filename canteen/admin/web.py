@@ -12,6 +12,7 @@ from canteen.auth.models import ROLES, ApiToken, User
 from canteen.auth.services import create_token, create_user, revoke_token
 from canteen.core.errors import ServiceError
 from canteen.core.guard import require
+from canteen.core.validation import as_id
 from canteen.extensions import db
 from canteen.reference.models import Canteen
 
@@ -65,8 +66,8 @@ def tokens() -> Any:
     if request.method == "POST":
         try:
             if request.form.get("action") == "revoke":
-                # A missing id becomes 0, which names no token and fails as unknown.
-                revoke_token(db.session, int(request.form.get("id", "0") or 0))
+                # A missing or tampered id becomes 0, which names no token and fails as unknown.
+                revoke_token(db.session, as_id(request.form.get("id")) or 0)
                 flash(_("Token revoked."), "success")
             else:
                 # The secret is shown on this page only; the database keeps just its hash.

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -28,16 +28,18 @@ from canteen.auth.models import User
 from canteen.config import AppConfig
 from canteen.core.errors import Conflict, FieldErrors, InvalidInput, NotFound
 from canteen.core.timeutil import add_months, local_today, month_end, month_start, parse_month
-from canteen.core.validation import clean_text, parse_day
+from canteen.core.validation import as_id, clean_text, parse_day, parse_decimal, parse_int
 from canteen.db import utcnow
 from canteen.reference.validation import resolve_canteen
-from canteen.settings.assessment import SheetSettings
+from canteen.settings.assessment import FULL_MARKS, SheetSettings
 from canteen.assessment.spotchecks.models import SpotCheck
 
 # Only a draft or an open amendment takes line changes: a submitted month is what the caterer was shown.
 EDITABLE = ("draft", "amending")
 # A sanity bound: a typo such as 10000 occurrences must be refused, not scored.
 MAX_COUNT = 1000
+# An excess over the baseline of ten times the baseline: beyond it, a typo rather than a measurement.
+MAX_EXCESS_PCT = 1000
 
 
 @dataclass(frozen=True)
@@ -170,36 +172,14 @@ def parse_count(value: Any, errors: FieldErrors, field: str = "count", minimum: 
     """A whole count from ``minimum`` to MAX_COUNT; None (and an error) otherwise, None when absent."""
     if value is None or value == "":
         return None
-    if isinstance(value, bool):
-        errors[field] = _("a whole number")
-        return None
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        errors[field] = _("a whole number")
-        return None
-    if number < minimum or number > MAX_COUNT:
-        errors[field] = _("from %(low)s to %(high)s", low=minimum, high=MAX_COUNT)
-        return None
-    return number
+    return parse_int(value, errors, field, minimum=minimum, maximum=MAX_COUNT)
 
 
-def _parse_decimal(value: Any, errors: FieldErrors, field: str) -> Decimal | None:
+def _parse_decimal(value: Any, errors: FieldErrors, field: str, maximum: int) -> Decimal | None:
+    """An optional number from 0 to ``maximum``, bounded before any arithmetic (1e30 is a field error)."""
     if value is None or value == "":
         return None
-    if isinstance(value, bool):
-        errors[field] = _("not a number")
-        return None
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        errors[field] = _("not a number")
-        return None
-    # Decimal accepts "NaN" and "Infinity", which would poison every comparison and sum downstream.
-    if not number.is_finite():
-        errors[field] = _("not a number")
-        return None
-    return number
+    return parse_decimal(value, errors, field, minimum=0, maximum=maximum)
 
 
 def _check_count_and_excess(target: Any, count: int | None, excess: Decimal | None,
@@ -245,11 +225,9 @@ def _parse_evidence(session: Session, assessment: Assessment, data: Mapping[str,
     # Evidence from another canteen or month would let a deduction cite something that did not happen here.
     spot_check = None
     if data.get("spot_check") not in (None, ""):
-        try:
-            spot_check = session.get(SpotCheck, int(data["spot_check"]))
-        # OverflowError: an id beyond the database's integer range is simply an unknown check.
-        except (TypeError, ValueError, OverflowError):
-            spot_check = None
+        # An id beyond the database's integer range (or not a whole number) is simply an unknown check.
+        wanted = as_id(data["spot_check"])
+        spot_check = session.get(SpotCheck, wanted) if wanted is not None else None
         if spot_check is None or spot_check.canteen_id != assessment.canteen_id \
                 or month_start(spot_check.day) != assessment.month:
             errors["spot_check"] = _("not a spot check of this canteen and month")
@@ -276,8 +254,8 @@ def add_line(session: Session, settings: AppConfig, actor: User, assessment_id: 
         # Rules are looked up in the month's own sheet version: a later sheet must not change an open month.
         errors["rule"] = _("unknown rule in sheet version %(number)s", number=assessment.sheet_version.number)
     count = parse_count(data.get("count"), errors)
-    excess = _parse_decimal(data.get("excess_pct"), errors, "excess_pct")
-    points = _parse_decimal(data.get("points"), errors, "points")
+    excess = _parse_decimal(data.get("excess_pct"), errors, "excess_pct", MAX_EXCESS_PCT)
+    points = _parse_decimal(data.get("points"), errors, "points", int(FULL_MARKS))
     note = clean_text(data.get("note"), "note", 1000, errors)
     reference = clean_text(data.get("reference"), "reference", 300, errors)
     if target is not None:

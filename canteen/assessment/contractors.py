@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
 
 from flask_babel import gettext as _
@@ -14,7 +13,7 @@ from canteen.assessment.models import Contractor, ContractorCanteen, ContractorU
 from canteen.auth.models import User
 from canteen.core.errors import Conflict, FieldErrors, Forbidden, NotFound
 from canteen.core.permissions import can_access_canteen, has_permission
-from canteen.core.validation import clean_text, parse_day
+from canteen.core.validation import as_id, clean_text, parse_day, parse_decimal
 from canteen.reference.services import canteen_by_code
 
 # 100 million yuan a month: far above any canteen contract, so only a slipped digit reaches it.
@@ -26,21 +25,14 @@ def parse_fee_fen(value: Any, errors: FieldErrors, field: str) -> int | None:
     if isinstance(value, bool) or value is None or (isinstance(value, str) and not value.strip()):
         errors[field] = _("a monthly fee is required")
         return None
-    try:
-        # Thousands separators are accepted, as in a fee copied from a contract (186,000.00).
-        amount = Decimal(str(value).strip().replace(",", ""))
-    except InvalidOperation:
-        errors[field] = _("not a number")
-        return None
-    if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
-        errors[field] = _("a sum in yuan, at most two decimals, not negative")
+    # Thousands separators are accepted, as in a fee copied from a contract (186,000.00).
+    text = value.strip().replace(",", "") if isinstance(value, str) else value
+    # Bounded before any arithmetic, so 1e30 is a field error like a typo, never a decimal overflow.
+    amount = parse_decimal(text, errors, field, minimum=0, maximum=MAX_FEE_FEN // 100, places=2)
+    if amount is None:
         return None
     # Money is kept in whole fen, so sums and pro-rata fees never meet float rounding.
-    fen = int(amount * 100)
-    if fen > MAX_FEE_FEN:
-        errors[field] = _("implausibly large")
-        return None
-    return fen
+    return int(amount * 100)
 
 
 def _require_manage(actor: User) -> None:
@@ -200,10 +192,10 @@ def visible_contractors(session: Session, actor: User) -> list[Contractor]:
 
 def get_visible_contractor(session: Session, actor: User, contractor_id: Any) -> Contractor:
     """A contractor the actor may see, else NotFound."""
-    try:
-        wanted = int(contractor_id)
-    except (TypeError, ValueError):
-        raise NotFound(_("no such contractor"), {"contractor": _("unknown contractor")}) from None
+    # A float, a string of 5000 digits or an id beyond the database's range is as unknown as a typo.
+    wanted = as_id(contractor_id)
+    if wanted is None:
+        raise NotFound(_("no such contractor"), {"contractor": _("unknown contractor")})
     contractor = next((item for item in visible_contractors(session, actor) if item.id == wanted), None)
     if contractor is None:
         raise NotFound(_("no such contractor"), {"contractor": _("unknown contractor")})

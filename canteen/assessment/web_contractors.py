@@ -15,6 +15,7 @@ from canteen.assessment.web import actor, bp, error_text
 from canteen.auth.models import User
 from canteen.core.errors import ServiceError
 from canteen.core.guard import require
+from canteen.core.validation import as_id
 from canteen.extensions import db
 from canteen.reference.models import Canteen
 
@@ -79,7 +80,8 @@ def contractor_page(contractor_id: int) -> Any:
                 link_user(db.session, actor(), contractor.id, request.form.get("username"))
                 message = _("User linked.")
             elif action == "unlink":
-                unlink_user(db.session, actor(), contractor.id, int(request.form.get("user_id", "0") or 0))
+                # A tampered id names no link (0), which unlink_user refuses as unknown.
+                unlink_user(db.session, actor(), contractor.id, as_id(request.form.get("user_id")) or 0)
                 message = _("User unlinked.")
             else:
                 save_contractor(db.session, actor(), _form_data(request.form, canteens), contractor.id)

@@ -1,11 +1,10 @@
 """Receiving camera events and heartbeats: validated, idempotent by UUID, nothing half-written."""
 from __future__ import annotations
 
-import json
 import math
 import uuid as uuid_module
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from canteen.camera_events.storage import KIND_LIMIT_BYTES, looks_like, remove_m
 from canteen.config import AppConfig
 from canteen.core.errors import FieldErrors, Forbidden, InvalidInput
 from canteen.core.permissions import can_access_canteen, has_permission
+from canteen.core.validation import load_json_text, parse_timestamp
 from canteen.db import utcnow
 from canteen.reference.models import Canteen
 from canteen.reference.services import canteen_by_code
@@ -39,19 +39,8 @@ class ReceiveResult:
 
 
 def _parse_time(value: Any, field: str, errors: FieldErrors) -> datetime | None:
-    if not isinstance(value, str):
-        errors[field] = _("expected an ISO-8601 time")
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        errors[field] = _("expected an ISO-8601 time")
-        return None
-    # A time without a zone is ambiguous: the worker and the server need not share a time zone.
-    if parsed.tzinfo is None:
-        errors[field] = _("the time must carry a zone (UTC 'Z')")
-        return None
-    return parsed.astimezone(timezone.utc)
+    # Bounded: a worker whose clock says 2099 (or 1970) must not file events nobody will ever find.
+    return parse_timestamp(value, errors, field)
 
 
 def _number(data: dict[str, Any], field: str, errors: FieldErrors, low: float = 0.0,
@@ -84,10 +73,8 @@ def _camera_canteen(session: Session, settings: AppConfig, actor: User, camera_i
 def parse_event(session: Session, settings: AppConfig, actor: User, raw: Any) -> dict[str, Any]:
     """Validate the event JSON of an upload; InvalidInput names each bad field."""
     errors = FieldErrors()
-    try:
-        data = json.loads(raw) if isinstance(raw, (str, bytes)) else None
-    except ValueError:
-        data = None
+    # Malformed, too deeply nested or holding text no column can store: refused before any file is written.
+    data = load_json_text(raw, "event")
     if not isinstance(data, dict):
         raise InvalidInput(_("the event is not a JSON object"), {"event": _("expected a JSON object")})
     try:

@@ -12,7 +12,7 @@ from canteen.auth.models import User
 from canteen.config import AppConfig
 from canteen.core.errors import FieldErrors, Forbidden
 from canteen.core.permissions import has_permission
-from canteen.core.validation import clean_text, parse_day
+from canteen.core.validation import clean_text, parse_day, parse_int
 from canteen.ledger.models import DinerCount, DinerCountRevision
 from canteen.reference.validation import check_day_allowed, resolve_canteen, resolve_meal
 
@@ -30,24 +30,8 @@ class CountResult:
 
 def parse_count(value: Any, errors: FieldErrors, field: str = "count") -> int | None:
     """A whole number of diners, 0 to MAX_DINERS."""
-    # bool is an int in Python: JSON true must not count as one diner.
-    if isinstance(value, bool):
-        errors[field] = _("must be a whole number")
-        return None
-    if isinstance(value, str):
-        value = value.strip()
-        # isdigit alone passes digits such as "²" that int() then rejects.
-        if not (value.isascii() and value.isdigit()):
-            errors[field] = _("must be a whole number")
-            return None
-        value = int(value)
-    if not isinstance(value, int):
-        errors[field] = _("must be a whole number")
-        return None
-    if value < 0 or value > MAX_DINERS:
-        errors[field] = _("must be between 0 and %(max)s", max=MAX_DINERS)
-        return None
-    return value
+    # The kernel's parser refuses JSON true, "²", 1.5 and a 5000-digit string before int() could choke.
+    return parse_int(value, errors, field, minimum=0, maximum=MAX_DINERS)
 
 
 def set_diner_count(session: Session, settings: AppConfig, actor: User, *, canteen: Any, day: Any,

@@ -139,7 +139,8 @@ def _whole_number(value: Any) -> Any:
     """Spreadsheets store 480 as 480.0; a count is still a count."""
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and re.fullmatch(r"\s*\d+\.0*\s*", value):
+    # At most 15 digits: float() of a 5000-digit cell would be infinity, which no int() can take.
+    if isinstance(value, str) and re.fullmatch(r"\s*[0-9]{1,15}\.0*\s*", value):
         return int(float(value))
     return value
 

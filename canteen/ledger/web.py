@@ -18,7 +18,7 @@ from canteen.core.errors import FieldErrors, NotFound, ServiceError
 from canteen.core.guard import require
 from canteen.core.permissions import can_access_canteen, has_permission
 from canteen.core.timeutil import add_months, local_today, month_end, month_start, parse_month
-from canteen.core.validation import parse_weight_g
+from canteen.core.validation import as_id, parse_day, parse_weight_g
 from canteen.extensions import db
 from canteen.ledger.diners import parse_count, set_diner_count
 from canteen.ledger.disposals import list_disposals, record_disposal, void_disposal
@@ -55,10 +55,8 @@ def _canteen_from_args() -> Canteen:
 
 def _day_from_args() -> date:
     # Links and bookmarks without a (valid) day open today's page rather than an error.
-    try:
-        return date.fromisoformat(request.values.get("day", ""))
-    except ValueError:
-        return local_today(_settings().zone)
+    # Strict and bounded, so ?day=0001-01-01 cannot reach "the day before" arithmetic and overflow.
+    return parse_day(request.values.get("day", ""), FieldErrors()) or local_today(_settings().zone)
 
 
 def _month_from_args() -> date:
@@ -457,11 +455,11 @@ def disposals_page() -> Any:
             abort(403)
         try:
             if request.form.get("action") == "void":
-                disposal_id = request.form.get("id", "")
-                # A tampered id is a 404, not a 500 from int().
-                if not disposal_id.isdigit():
+                # A tampered id (text, beyond the database's integer range) is a 404, not a 500.
+                disposal_id = as_id(request.form.get("id"))
+                if disposal_id is None:
                     abort(404)
-                void_disposal(db.session, current_user, int(disposal_id), request.form.get("reason"))
+                void_disposal(db.session, current_user, disposal_id, request.form.get("reason"))
             else:
                 data = {key: request.form.get(key) for key in (
                     "date", "receiver_kind", "receiver", "manifest_no", "waste_type", "weight", "unit",

@@ -1,7 +1,7 @@
 """Appeals: a reviewer enters the diner's appeal, which suspends the step; a second person decides it."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
@@ -12,7 +12,7 @@ from canteen.auth.models import User
 from canteen.config import AppConfig
 from canteen.core.errors import Conflict, FieldErrors, Forbidden, NotFound
 from canteen.core.permissions import can_access_canteen, has_permission
-from canteen.core.validation import clean_text
+from canteen.core.validation import as_id, clean_text, parse_day
 from canteen.db import utcnow
 from canteen.offences.escalations import get_escalation
 from canteen.offences.ladder import confirmer_ids, end_offence, log_action
@@ -35,14 +35,9 @@ def file_appeal(session: Session, settings: AppConfig, actor: User, escalation_i
     day = today
     # The diner may have handed the appeal in days before a reviewer enters it (never after today).
     if received_on not in (None, ""):
-        try:
-            day = (received_on if isinstance(received_on, date)
-                   else date.fromisoformat(str(received_on).strip()))
-        except ValueError:
-            errors["received_on"] = _("expected a date as YYYY-MM-DD")
-        else:
-            if day > today:
-                errors["received_on"] = _("is in the future")
+        day = parse_day(received_on, errors, "received_on") or today
+        if "received_on" not in errors and day > today:
+            errors["received_on"] = _("is in the future")
     if errors:
         errors.raise_if_any(_("the appeal was not stored"))
     if escalation.status not in APPEALABLE:
@@ -60,10 +55,9 @@ def file_appeal(session: Session, settings: AppConfig, actor: User, escalation_i
 
 def get_appeal(session: Session, actor: User, appeal_id: Any) -> Appeal:
     """The appeal with this id within the actor's scope, else NotFound."""
-    try:
-        key = int(appeal_id)
-    except (TypeError, ValueError):
-        raise NotFound(_("no such appeal")) from None
+    key = as_id(appeal_id)
+    if key is None:
+        raise NotFound(_("no such appeal"))
     # Locked, so two approvers deciding the same appeal at once cannot both succeed.
     appeal = session.scalar(select(Appeal).where(Appeal.id == key).with_for_update())
     if appeal is None or not can_access_canteen(actor, appeal.escalation.offence.event.canteen):

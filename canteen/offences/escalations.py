@@ -1,7 +1,7 @@
 """Acting on a step: a second person approves or rejects it; a warning given or a letter sent is recorded."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
@@ -12,7 +12,7 @@ from canteen.auth.models import User
 from canteen.config import AppConfig
 from canteen.core.errors import Conflict, FieldErrors, Forbidden, NotFound
 from canteen.core.permissions import can_access_canteen, has_permission
-from canteen.core.validation import clean_text
+from canteen.core.validation import as_id, clean_text, parse_day, parse_timestamp
 from canteen.db import utcnow
 from canteen.offences.ladder import confirmer_ids, exposure_end, log_action
 from canteen.offences.models import Escalation
@@ -29,10 +29,9 @@ def get_escalation(session: Session, actor: User, escalation_id: Any, permission
                    lock: bool = False) -> Escalation:
     """The escalation with this id within the actor's canteen scope, else NotFound."""
     require_permission(actor, permission)
-    try:
-        key = int(escalation_id)
-    except (TypeError, ValueError):
-        raise NotFound(_("no such escalation")) from None
+    key = as_id(escalation_id)
+    if key is None:
+        raise NotFound(_("no such escalation"))
     # Locked when acting on it, so two people deciding the same step at once cannot both succeed.
     statement = select(Escalation).where(Escalation.id == key)
     escalation = session.scalar(statement.with_for_update() if lock else statement)
@@ -98,19 +97,13 @@ def reject(session: Session, settings: AppConfig, actor: User, escalation_id: An
     return escalation
 
 
-def _parse_moment(value: Any, settings: AppConfig, errors: FieldErrors, field: str) -> datetime | None:
+def _parse_moment(value: Any, settings: AppConfig, errors: FieldErrors, field: str,
+                  now: datetime) -> datetime | None:
     """A local date-time (YYYY-MM-DDTHH:MM) or an ISO time with zone, as UTC."""
     if value in (None, ""):
         return None
-    try:
-        parsed = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
-    except ValueError:
-        errors[field] = _("expected a time such as 2024-05-06T12:30")
-        return None
-    if parsed.tzinfo is None:
-        # A time without a zone is what a reviewer types in the form: the canteens' local time.
-        parsed = parsed.replace(tzinfo=settings.zone)
-    return parsed.astimezone(timezone.utc)
+    # A time without a zone is what a reviewer types in the form: the canteens' local time.
+    return parse_timestamp(value, errors, field, zone=settings.zone, now=now)
 
 
 def record_warning(session: Session, settings: AppConfig, actor: User, escalation_id: Any,
@@ -119,7 +112,7 @@ def record_warning(session: Session, settings: AppConfig, actor: User, escalatio
     now = now or utcnow()
     escalation = get_escalation(session, actor, escalation_id, "camera.review", lock=True)
     errors = FieldErrors()
-    moment = _parse_moment(given_at, settings, errors, "given_at") or now
+    moment = _parse_moment(given_at, settings, errors, "given_at", now) or now
     note = clean_text(note, "note", 500, errors)
     if "given_at" not in errors:
         if moment > now:
@@ -147,14 +140,7 @@ def record_letter_sent(session: Session, settings: AppConfig, actor: User, escal
     now = now or utcnow()
     escalation = get_escalation(session, actor, escalation_id, "offences.approve", lock=True)
     errors = FieldErrors()
-    day = None
-    if isinstance(sent_on, date):
-        day = sent_on
-    else:
-        try:
-            day = date.fromisoformat(str(sent_on or "").strip())
-        except ValueError:
-            errors["sent_on"] = _("expected a date as YYYY-MM-DD")
+    day = parse_day(sent_on, errors, "sent_on")
     note = clean_text(note, "note", 500, errors)
     if day is not None:
         if day > local_day(now, settings.zone):

@@ -16,7 +16,7 @@ from canteen.camera_events.services import visible_canteen_ids
 from canteen.config import AppConfig
 from canteen.core.errors import Conflict, FieldErrors, Forbidden, NotFound
 from canteen.core.permissions import can_access_canteen, has_permission
-from canteen.core.validation import clean_text
+from canteen.core.validation import clean_text, parse_day
 from canteen.db import utcnow
 from canteen.diners.models import Diner
 from canteen.diners.services import diner_by_card
@@ -44,10 +44,7 @@ def parse_filter(args: Any, errors: FieldErrors) -> QueueFilter:
         errors["status"] = _("one of %(values)s", values=", ".join(EVENT_STATUSES))
     day = None
     if args.get("day"):
-        try:
-            day = date.fromisoformat(args["day"].strip())
-        except ValueError:
-            errors["day"] = _("expected a date as YYYY-MM-DD")
+        day = parse_day(args["day"], errors, "day")
     canteen = (args.get("canteen") or "").strip() or None
     camera = (args.get("camera") or "").strip() or None
     return QueueFilter(status, canteen, camera, day)

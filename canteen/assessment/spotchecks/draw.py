@@ -19,6 +19,7 @@ from canteen.auth.models import User
 from canteen.config import AppConfig
 from canteen.core.errors import Conflict, FieldErrors
 from canteen.core.timeutil import add_months, local_today, month_days, month_end, month_start, parse_month
+from canteen.core.validation import parse_int
 from canteen.db import utcnow
 from canteen.reference.models import Canteen
 from canteen.reference.services import canteen_by_code
@@ -64,15 +65,7 @@ def new_seed() -> int:
 def _parse_seed(value: Any, errors: FieldErrors) -> int | None:
     if value is None or value == "":
         return None
-    try:
-        seed = int(str(value).strip())
-    except ValueError:
-        errors["seed"] = _("a whole number")
-        return None
-    if isinstance(value, bool) or not 0 <= seed < MAX_SEED:
-        errors["seed"] = _("from 0 to %(max)s", max=MAX_SEED - 1)
-        return None
-    return seed
+    return parse_int(value, errors, "seed", minimum=0, maximum=MAX_SEED - 1)
 
 
 def draw_month(session: Session, settings: AppConfig, actor: User | None, data: dict[str, Any],

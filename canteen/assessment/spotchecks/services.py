@@ -20,7 +20,7 @@ from canteen.config import AppConfig
 from canteen.core.errors import Conflict, FieldErrors, InvalidInput, NotFound
 from canteen.core.permissions import can_access_canteen
 from canteen.core.timeutil import local_today
-from canteen.core.validation import clean_text, parse_day, parse_weight_g
+from canteen.core.validation import as_id, clean_text, parse_day, parse_int, parse_weight_g
 from canteen.db import utcnow
 from canteen.ledger.figures import slot_grams
 from canteen.reference.models import Canteen, Meal
@@ -31,6 +31,7 @@ from canteen.assessment.spotchecks.models import (CHECK_KINDS, SpotCheck, SpotCh
 CHECKLIST_VALUES = ("ok", "finding", "n/a")
 # Bounds the work and the audit entry one request can cause.
 MAX_FINDINGS = 20
+RECTIFICATION_STATUSES = ("open", "overdue", "closed", "all")
 
 
 @dataclass(frozen=True)
@@ -90,12 +91,9 @@ def _parse_findings(session: Session, settings: AppConfig, raw: Any, day: date |
             errors[f"{prefix}.rule"] = _("unknown rule")
             continue
         raw_count = item.get("count")
-        try:
-            count = 1 if raw_count in (None, "") else int(str(raw_count).strip())
-            if isinstance(raw_count, bool) or not 1 <= count <= 1000:
-                raise ValueError
-        except (TypeError, ValueError):
-            errors[f"{prefix}.count"] = _("from 1 to 1000")
+        count = 1 if raw_count in (None, "") else parse_int(raw_count, errors, f"{prefix}.count",
+                                                            minimum=1, maximum=1000)
+        if count is None:
             continue
         note = clean_text(item.get("note"), f"{prefix}.note", 1000, errors)
         rectify_by = None
@@ -126,10 +124,9 @@ def _parse_slot(session: Session, data: Mapping[str, Any], kind: str, canteen: C
         if kind == "drawn":
             errors["slot"] = _("a drawn check needs its slot")
         return None
-    try:
-        slot = session.get(SpotCheckSlot, int(data["slot"]))
-    except (TypeError, ValueError, OverflowError):
-        slot = None
+    # An id beyond the database's integer range (or not a whole number) is simply an unknown slot.
+    wanted = as_id(data["slot"])
+    slot = session.get(SpotCheckSlot, wanted) if wanted is not None else None
     if slot is None or canteen is None or slot.draw.canteen_id != canteen.id:
         errors["slot"] = _("not a drawn slot of this canteen")
         return None
@@ -147,7 +144,8 @@ def _parse_checklist(raw: Any, sheet: Any, errors: FieldErrors) -> dict[str, str
     for code, value in raw.items():
         if sheet.item(code) is None:
             errors[f"checklist.{code}"] = _("unknown item")
-        elif value not in CHECKLIST_VALUES:
+        # Compared as text: a JSON object or list here is as wrong as a misspelt value (and unhashable).
+        elif not isinstance(value, str) or value not in CHECKLIST_VALUES:
             errors[f"checklist.{code}"] = _("ok, finding or n/a")
         else:
             checklist[code] = value
@@ -162,7 +160,9 @@ def _parse_reweighs(raw: Any, settings: AppConfig, errors: FieldErrors) -> dict[
         return reweighs
     streams = {stream.code for stream in settings.streams}
     for index, item in enumerate(raw):
-        if not isinstance(item, Mapping) or item.get("stream") not in streams:
+        # Only text can name a stream; a JSON object or list is not even hashable for the set lookup.
+        if not isinstance(item, Mapping) or not isinstance(item.get("stream"), str) \
+                or item["stream"] not in streams:
             errors[f"reweighs.{index}.stream"] = _("unknown stream")
         elif item["stream"] in reweighs:
             errors[f"reweighs.{index}.stream"] = _("listed twice")
@@ -186,12 +186,9 @@ def _parse_closes(session: Session, raw: Any, kind: str, canteen: Canteen | None
         errors["closes"] = _("expected a list")
         return closes
     for index, item in enumerate(raw):
-        # Each entry is {"finding": id, "note": ...} or just the id; int() below refuses anything else.
-        finding_id: Any = item.get("finding") if isinstance(item, Mapping) else item
-        try:
-            finding = session.get(SpotCheckFinding, int(finding_id))
-        except (TypeError, ValueError, OverflowError):
-            finding = None
+        # Each entry is {"finding": id, "note": ...} or just the id; as_id refuses anything else.
+        finding_id = as_id(item.get("finding") if isinstance(item, Mapping) else item)
+        finding = session.get(SpotCheckFinding, finding_id) if finding_id is not None else None
         if finding is None or canteen is None or finding.check.canteen_id != canteen.id:
             errors[f"closes.{index}"] = _("not a finding of this canteen")
         elif not finding.open:
@@ -271,11 +268,9 @@ def record_check(session: Session, settings: AppConfig, actor: User, data: Mappi
 def visible_check(session: Session, actor: User, check_id: object) -> SpotCheck:
     """The check if the actor may see it, else NotFound."""
     require(actor, "spotcheck.view")
-    try:
-        # The id is a str (form, URL) or an int (JSON); whatever int() refuses is caught just below.
-        check = session.get(SpotCheck, int(check_id))  # type: ignore[call-overload]
-    except (TypeError, ValueError):
-        check = None
+    # The id is a str (form, URL) or an int (JSON); anything that cannot name a row is simply unknown.
+    wanted = as_id(check_id)
+    check = session.get(SpotCheck, wanted) if wanted is not None else None
     if check is None or not may_see_check(session, actor, check):
         raise NotFound(_("no such spot check"))
     return check
@@ -372,7 +367,7 @@ def rectifications(session: Session, settings: AppConfig, actor: User, status: s
         query = query.where(SpotCheckFinding.rectify_by < today)
     elif status == "closed":
         query = query.where(SpotCheckFinding.closed_at.is_not(None))
-    elif status not in ("open", "all"):
+    elif status not in RECTIFICATION_STATUSES:
         raise InvalidInput(_("unknown status"), {"status": _("open, overdue, closed or all")})
     return [finding for finding in session.scalars(query) if may_see_check(session, actor, finding.check)]
 

@@ -21,6 +21,7 @@ from canteen.core.errors import NotFound, ServiceError
 from canteen.core.guard import require
 from canteen.core.permissions import has_permission
 from canteen.core.timeutil import local_today, month_end, month_start, parse_month
+from canteen.core.validation import as_id
 from canteen.extensions import db
 from canteen.reference.models import Canteen
 from canteen.reference.scope import user_canteens
@@ -141,7 +142,7 @@ def _record_data(form: MultiDict[str, str], sheet: Any) -> dict[str, Any]:
                       "rectify_by": form.get(f"f{index}-rectify_by") or None}
                      for index in range(FINDING_ROWS) if form.get(f"f{index}-rule")],
         # Each ticked "close-<finding id>" box closes that rectification; its note field carries the same id.
-        "closes": [{"finding": int(key[6:]), "note": form.get(f"close-note-{key[6:]}", "")}
+        "closes": [{"finding": key[6:], "note": form.get(f"close-note-{key[6:]}", "")}
                    for key in form if key.startswith("close-") and key[6:].isdigit()],
     }
 
@@ -155,8 +156,9 @@ def new_page() -> Any:
     canteens = _canteens()
     slot = None
     if request.values.get("slot"):
-        raw_slot = request.values["slot"]
-        slot = db.session.get(SpotCheckSlot, int(raw_slot)) if raw_slot.isdigit() else None
+        # A tampered id (text, beyond the database's integer range) is as unknown as a missing slot.
+        slot_id = as_id(request.values["slot"])
+        slot = db.session.get(SpotCheckSlot, slot_id) if slot_id is not None else None
         # A slot of a canteen outside the user's scope is as unknown as a missing one.
         if slot is None or slot.draw.canteen not in canteens:
             abort(404)
