@@ -7,11 +7,12 @@ from flask import current_app, jsonify, request
 from flask_babel import gettext as _
 
 from canteen.api.base import api_blueprint, api_user, json_body, require_api
-from canteen.api.openapi import document
+from canteen.api.openapi import CODE, DAY, ID_SCHEMA, MONTH, document, param, text
 from canteen.assessment.access import visible_assessment
-from canteen.assessment.assessments import (add_line, amend, answer, assessment_as_dict, finalize,
-                                            line_as_dict, list_assessments, open_assessment, respond,
-                                            score_of, sheet_for, submit, withdraw_line)
+from canteen.assessment.assessments import (MAX_COUNT, MAX_EXCESS_PCT, add_line, amend, answer,
+                                            assessment_as_dict, finalize, line_as_dict, list_assessments,
+                                            open_assessment, respond, score_of, sheet_for, submit,
+                                            withdraw_line)
 from canteen.assessment.contractors import contractor_as_dict, visible_contractors
 from canteen.assessment.decisions import decide_proposal
 from canteen.assessment.proposals import proposal_as_dict, proposals_for
@@ -65,8 +66,7 @@ SCHEMAS["ContractorList"] = {"type": "object", "properties": {
     "contractors": {"type": "array", "items": {"$ref": "#/components/schemas/Contractor"}}}}
 SCHEMAS["AssessmentInput"] = {
     "type": "object", "required": ["contractor", "canteen", "month"], "properties": {
-        "contractor": {"type": "integer"}, "canteen": {"type": "string", "example": "zonghe"},
-        "month": {"type": "string", "example": "2021-07"}}}
+        "contractor": ID_SCHEMA, "canteen": dict(CODE, example="zonghe"), "month": MONTH}}
 SCHEMAS["AssessmentLine"] = _LINE
 SCHEMAS["Assessment"] = {"type": "object", "properties": {
     "id": {"type": "integer"},
@@ -98,21 +98,24 @@ SCHEMAS["AssessmentSummary"] = {"type": "object", "properties": {
 SCHEMAS["AssessmentList"] = {"type": "object", "properties": {
     "assessments": {"type": "array", "items": {"$ref": "#/components/schemas/AssessmentSummary"}}}}
 SCHEMAS["DeductionInput"] = {"type": "object", "required": ["rule"], "properties": {
-    "rule": {"type": "string", "description": "a rule, veto or bonus code of the assessment's sheet version"},
-    "count": {"type": "integer", "minimum": 1, "default": 1,
+    "rule": dict(CODE, description="a rule, veto or bonus code of the assessment's sheet version"),
+    "count": {"type": "integer", "minimum": 1, "maximum": MAX_COUNT, "default": 1,
               "description": "occurrences, persons or 5 % steps"},
-    "excess_pct": {"type": "number", "description": "per-5 % rules: the excess over the baseline"},
-    "points": {"type": "number", "description": "a partial deduction instead of count x points; at most the "
-                                                "item's max"},
-    "note": {"type": "string", "maxLength": 1000},
-    "spot_check": {"type": "integer", "description": "evidence: a spot-check record of the month"},
-    "ledger_day": {"type": "string", "format": "date", "description": "evidence: a ledger day of the month"},
-    "reference": {"type": "string", "maxLength": 300, "description": "evidence: e.g. a complaint number"}}}
-SCHEMAS["ReasonInput"] = {"type": "object", "required": ["reason"], "properties": {
-    "reason": {"type": "string"}}}
-SCHEMAS["CommentInput"] = {"type": "object", "properties": {"comment": {"type": "string"}}}
-SCHEMAS["AnswerInput"] = {"type": "object", "required": ["answer"], "properties": {
-    "answer": {"type": "string"}}}
+    "excess_pct": {"type": "number", "minimum": 0, "maximum": MAX_EXCESS_PCT,
+                   "description": "per-5 % rules: the excess over the baseline"},
+    "points": {"type": "number", "minimum": 0, "exclusiveMinimum": True, "maximum": 100,
+               "description": "a partial deduction instead of count x points, at most two decimals; at most "
+                              "the item's max"},
+    "note": text(1000),
+    "spot_check": dict(ID_SCHEMA, description="evidence: a spot-check record of the month"),
+    "ledger_day": dict(DAY, description="evidence: a ledger day of the month"),
+    "reference": text(300, "evidence: e.g. a complaint number")}}
+# One schema per limit: each action keeps its reason to its own length.
+SCHEMAS["WithdrawalInput"] = {"type": "object", "required": ["reason"], "properties": {"reason": text(500)}}
+SCHEMAS["AmendmentInput"] = {"type": "object", "required": ["reason"], "properties": {"reason": text(1000)}}
+SCHEMAS["DisputeInput"] = {"type": "object", "required": ["reason"], "properties": {"reason": text(2000)}}
+SCHEMAS["CommentInput"] = {"type": "object", "properties": {"comment": text(2000)}}
+SCHEMAS["AnswerInput"] = {"type": "object", "required": ["answer"], "properties": {"answer": text(2000)}}
 SCHEMAS["Proposal"] = {"type": "object", "properties": {
     "key": {"type": "string"}, "source": {"type": "string"}, "rule": {"type": "string"},
     "count": {"type": "integer"}, "detail": {"type": "object"},
@@ -122,8 +125,8 @@ SCHEMAS["ProposalList"] = {"type": "object", "properties": {
     "proposals": {"type": "array", "items": {"$ref": "#/components/schemas/Proposal"}}}}
 SCHEMAS["ProposalDecisionInput"] = {"type": "object", "required": ["key", "accept"], "properties": {
     "key": {"type": "string", "example": "ledger_missing"}, "accept": {"type": "boolean"},
-    "count": {"type": "integer", "minimum": 0, "description": "when overriding"},
-    "reason": {"type": "string", "description": "required when overriding"}}}
+    "count": {"type": "integer", "minimum": 0, "maximum": MAX_COUNT, "description": "when overriding"},
+    "reason": text(500, "required when overriding")}}
 
 
 def _settings() -> Any:
@@ -168,7 +171,9 @@ def get_contractors() -> Any:
 
 @bp.get("/assessments")
 @document("get", "/assessments", "Assessments of a contractor and year",
-          query={"contractor": "contractor id", "year": "e.g. 2021", "canteen": "canteen code"},
+          query={"contractor": param("contractor id", ID_SCHEMA),
+                 "year": param("e.g. 2021", {"type": "integer", "minimum": 2000, "maximum": 2100}),
+                 "canteen": param("canteen code", CODE)},
           responses={200: "AssessmentList"}, tag="assessment")
 def get_assessments() -> Any:
     """Monthly assessments the token's user may see, by month."""
@@ -209,7 +214,7 @@ def post_deduction(assessment_id: int) -> Any:
 
 @bp.post("/assessments/<int:assessment_id>/deductions/<int:line_id>/withdraw")
 @document("post", "/assessments/{assessment_id}/deductions/{line_id}/withdraw",
-          "Withdraw a deduction with a reason (it stays on record)", body="ReasonInput",
+          "Withdraw a deduction with a reason (it stays on record)", body="WithdrawalInput",
           responses={200: "AssessmentLine"}, tag="assessment")
 def post_withdraw_deduction(assessment_id: int, line_id: int) -> Any:
     """Withdraw a line."""
@@ -272,7 +277,7 @@ def post_acknowledge(assessment_id: int) -> Any:
 
 @bp.post("/assessments/<int:assessment_id>/dispute")
 @document("post", "/assessments/{assessment_id}/dispute", "The caterer disputes the month with a reason",
-          body="ReasonInput", responses={200: "Assessment"}, tag="assessment")
+          body="DisputeInput", responses={200: "Assessment"}, tag="assessment")
 def post_dispute(assessment_id: int) -> Any:
     """Dispute within the response window."""
     respond(db.session, _settings(), api_user(), assessment_id, "dispute", json_body().get("reason"))
@@ -283,7 +288,7 @@ def post_dispute(assessment_id: int) -> Any:
 @bp.post("/assessments/<int:assessment_id>/amend")
 @document("post", "/assessments/{assessment_id}/amend",
           "Reopen a submitted or disputed month as a new revision",
-          body="ReasonInput", responses={200: "Assessment"}, tag="assessment")
+          body="AmendmentInput", responses={200: "Assessment"}, tag="assessment")
 def post_amend(assessment_id: int) -> Any:
     """Start an amendment."""
     amend(db.session, _settings(), api_user(), assessment_id, json_body().get("reason"))

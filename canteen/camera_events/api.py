@@ -7,9 +7,9 @@ from flask import current_app, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from canteen.api.base import api_blueprint, api_user, json_body
-from canteen.api.openapi import document
+from canteen.api.openapi import TIME, document
 from canteen.camera_events.models import MEDIA_KINDS
-from canteen.camera_events.services import event_as_dict, receive_event, record_heartbeat
+from canteen.camera_events.services import HEARTBEAT_STATES, event_as_dict, receive_event, record_heartbeat
 from canteen.camera_events.storage import media_root, remove_media
 from canteen.extensions import db
 
@@ -17,6 +17,8 @@ bp = api_blueprint("camera_events_api", __name__)
 # This feature's component schemas, added to the OpenAPI document by its init_app.
 SCHEMAS: dict[str, dict[str, Any]] = {}
 
+# A camera id as config.yaml allows it (camera.config.CameraSettings).
+CAMERA_ID = {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$", "description": "a configured camera"}
 # Evidence of one event: a snapshot, its blurred copy, two crops and a short clip.
 MAX_UPLOAD_BYTES = 40 << 20
 
@@ -31,13 +33,17 @@ SCHEMAS["CameraEvent"] = {"type": "object", "properties": {
     "status": {"type": "string"}, "media": {"type": "array", "items": {"type": "string"}},
     "received_at": {"type": "string", "format": "date-time"}}}
 SCHEMAS["CameraHeartbeat"] = {"type": "object", "required": ["camera", "state"], "properties": {
-    "camera": {"type": "string"},
-    "state": {"type": "string", "enum": ["ok", "connecting", "stalled", "error", "stopped"]},
-    "last_frame_at": {"type": "string", "format": "date-time", "nullable": True},
-    "detail": {"type": "string"}}}
+    "camera": CAMERA_ID,
+    "state": {"type": "string", "enum": list(HEARTBEAT_STATES)},
+    "last_frame_at": dict(TIME, nullable=True),
+    "detail": {"type": "string", "description": "kept to its first 500 characters"}}}
 
 _MULTIPART = {"type": "object", "required": ["event", "snapshot", "snapshot_public"], "properties": {
-    "event": {"type": "string", "description": "the event as JSON (id is a UUID: a repeat answers 200)"},
+    "event": {"type": "string", "description": (
+        "the event as JSON: id (a UUID: a repeat answers 200), camera, started_at and ended_at (ISO "
+        "times with a zone, from 2000 to a few minutes from now), start_s, end_s, peak_activity, "
+        "activity_integral (numbers >= 0), changed_fraction and confidence (0 to 1), scene_changed, "
+        "end_reason")},
     **{kind: {"type": "string", "format": "binary"} for kind in MEDIA_KINDS}}}
 
 

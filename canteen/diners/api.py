@@ -6,7 +6,7 @@ from typing import Any
 from flask import jsonify, request
 
 from canteen.api.base import api_blueprint, api_user, json_body, require_api
-from canteen.api.openapi import document
+from canteen.api.openapi import document, param, text
 from canteen.diners.services import create_diner, diner_as_dict, search_diners
 from canteen.extensions import db
 
@@ -14,10 +14,12 @@ bp = api_blueprint("diners_api", __name__)
 # This feature's component schemas, added to the OpenAPI document by its init_app.
 SCHEMAS: dict[str, dict[str, Any]] = {}
 
+# A meal-card number as diners.services.CARD_PATTERN accepts it.
+CARD_NO = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,32}$", "example": "100234"}
 SCHEMAS["DinerInput"] = {"type": "object", "required": ["card_no", "name"], "properties": {
-    "card_no": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,32}$", "example": "100234"},
-    "name": {"type": "string", "maxLength": 100, "example": "张三"},
-    "department": {"type": "string", "maxLength": 100, "example": "办公室"},
+    "card_no": CARD_NO,
+    "name": dict(text(100), minLength=1, example="张三"),
+    "department": dict(text(100), example="办公室"),
     "active": {"type": "boolean", "default": True}}}
 SCHEMAS["Diner"] = {"type": "object", "properties": {
     "card_no": {"type": "string"}, "name": {"type": "string"}, "department": {"type": "string"},
@@ -39,7 +41,9 @@ def create_diner_api() -> Any:
 
 @bp.get("/diners")
 @document("get", "/diners", "Search diners by card number (prefix), name or department (contains)",
-          query={"q": "search text", "active": "'1' for active cards only"}, responses={200: "DinerList"},
+          query={"q": "search text",
+                 "active": param("'1' for active cards only", {"type": "string", "enum": ["1", "0"]})},
+          responses={200: "DinerList"},
           tag="diners")
 def search_diners_api() -> Any:
     """Up to 50 matching diners, exact card matches first."""

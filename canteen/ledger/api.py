@@ -1,6 +1,7 @@
 """Ledger endpoints of the JSON API: waste entries, diner counts, the monthly ledger and its Excel file."""
 from __future__ import annotations
 
+import copy
 from io import BytesIO
 from typing import Any
 
@@ -8,11 +9,11 @@ from flask import current_app, jsonify, request, send_file
 from flask_babel import gettext as _
 
 from canteen.api.base import api_blueprint, api_user, canteen_and_month_args, json_body, require_api
-from canteen.api.openapi import document
+from canteen.api.openapi import CODE, DAY, MONTH, document, param, text
 from canteen.core.errors import FieldErrors
 from canteen.core.validation import parse_day
 from canteen.extensions import db
-from canteen.ledger.diners import diner_count_as_dict, set_diner_count
+from canteen.ledger.diners import MAX_DINERS, diner_count_as_dict, set_diner_count
 from canteen.ledger.entries import entry_as_dict, list_entries, record_entry
 from canteen.ledger.excel import ledger_workbook_bytes
 from canteen.ledger.figures import ledger_as_dict, month_ledger
@@ -23,16 +24,15 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "WasteEntryInput": {
         "type": "object", "required": ["canteen", "date", "meal", "stream", "weight"],
         "properties": {
-            "canteen": {"type": "string", "example": "zonghe"},
-            "date": {"type": "string", "format": "date"},
-            "meal": {"type": "string", "example": "lunch"},
-            "stream": {"type": "string", "example": "plate"},
+            "canteen": dict(CODE, example="zonghe"),
+            "date": dict(DAY, description="not in the future, not before the canteen opened"),
+            "meal": dict(CODE, example="lunch"),
+            "stream": dict(CODE, example="plate"),
+            # The maximum and the units are the configured ones, set by schemas().
             "weight": {"type": "number", "minimum": 0, "exclusiveMinimum": True, "example": 12.5},
-            "unit": {"type": "string", "enum": ["kg", "g", "jin"], "default": "kg"},
-            "dish": {"type": "string", "maxLength": 100},
-            "note": {"type": "string", "maxLength": 500},
-            "client_id": {"type": "string", "maxLength": 64,
-                          "description": "A retry with the same client_id stores nothing new (200)."},
+            "unit": {"type": "string", "enum": ["kg"], "default": "kg"},
+            "dish": text(100), "note": text(500),
+            "client_id": text(64, "A retry with the same client_id stores nothing new (200)."),
         },
     },
     "WasteEntry": {
@@ -53,9 +53,9 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "entries": {"type": "array", "items": {"$ref": "#/components/schemas/WasteEntry"}}}},
     "DinerCountInput": {
         "type": "object", "required": ["canteen", "date", "meal", "count"],
-        "properties": {"canteen": {"type": "string"}, "date": {"type": "string", "format": "date"},
-                       "meal": {"type": "string"}, "count": {"type": "integer", "minimum": 0},
-                       "reason": {"type": "string", "description": "Why a stored count changes."}},
+        "properties": {"canteen": CODE, "date": DAY, "meal": CODE,
+                       "count": {"type": "integer", "minimum": 0, "maximum": MAX_DINERS},
+                       "reason": text(500, "Why a stored count changes.")},
     },
     "DinerCount": {"type": "object", "properties": {
         "canteen": {"type": "string"}, "date": {"type": "string", "format": "date"},
@@ -96,6 +96,20 @@ SCHEMAS: dict[str, dict[str, Any]] = {
 }
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_CANTEEN_AND_MONTH = {"canteen": param("canteen code", CODE, required=True),
+                      "month": param("YYYY-MM", MONTH, required=True)}
+
+
+def schemas(settings: Any) -> dict[str, dict[str, Any]]:
+    """SCHEMAS with the configured units and the largest weight one entry may hold (in grams, the unit
+    with the largest number; each unit's own limit is ``ledger.max_entry_kg``)."""
+    result = copy.deepcopy(SCHEMAS)
+    properties = result["WasteEntryInput"]["properties"]
+    properties["unit"]["enum"] = [unit.code for unit in settings.units]
+    smallest = min(unit.grams for unit in settings.units)
+    properties["weight"]["maximum"] = settings.ledger.max_entry_kg * 1000 / smallest
+    properties["weight"]["description"] = (f"at most {settings.ledger.max_entry_kg:g} kg in the unit given")
+    return result
 
 
 def _settings() -> Any:
@@ -116,7 +130,9 @@ def create_waste_entry() -> Any:
 
 @bp.get("/waste-entries")
 @document("get", "/waste-entries", "List waste entries of a canteen between two dates",
-          query={"canteen": "canteen code", "from": "first date (YYYY-MM-DD)", "to": "last date"},
+          query={"canteen": param("canteen code", CODE, required=True),
+                 "from": param("first date", DAY, required=True),
+                 "to": param("last date (not before 'from')", DAY, required=True)},
           responses={200: "WasteEntryList"}, tag="ledger")
 def get_waste_entries() -> Any:
     """Entries of a canteen in a date range (at most 5000)."""
@@ -157,7 +173,7 @@ def _ledger_from_query() -> Any:
 
 @bp.get("/ledger")
 @document("get", "/ledger", "The monthly ledger of a canteen with MoM and YoY changes",
-          query={"canteen": "canteen code", "month": "YYYY-MM"}, responses={200: "Ledger"}, tag="ledger")
+          query=_CANTEEN_AND_MONTH, responses={200: "Ledger"}, tag="ledger")
 def get_ledger() -> Any:
     """Totals by stream, meal and day, per-diner plate waste, comparisons and missing slots."""
     return jsonify(ledger_as_dict(_ledger_from_query()))
@@ -165,7 +181,7 @@ def get_ledger() -> Any:
 
 @bp.get("/ledger.xlsx")
 @document("get", "/ledger.xlsx", "The printable monthly ledger (台账) as an Excel workbook",
-          query={"canteen": "canteen code", "month": "YYYY-MM"}, responses={200: "xlsx"}, tag="ledger")
+          query=_CANTEEN_AND_MONTH, responses={200: "xlsx"}, tag="ledger")
 def get_ledger_xlsx() -> Any:
     """The signed-paper ledger as .xlsx."""
     ledger = _ledger_from_query()

@@ -13,7 +13,7 @@ from canteen.ledger.cli import COMMANDS
 def init_app(app: Flask) -> None:
     """Register the ledger pages, API routes, ``import-ledger``/``export-ledger`` and menu entries."""
     app.register_blueprint(web.bp)
-    register_api(app, api.bp, api.SCHEMAS)
+    register_api(app, api.bp, api.schemas(app.config["SETTINGS"]))
     for command in COMMANDS:
         app.cli.add_command(command)
     add_menu_entry(app, lambda: _("Ledger"), "ledger.month_page", "ledger.view", 10)

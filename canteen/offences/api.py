@@ -7,8 +7,9 @@ from flask import current_app, jsonify, request
 from flask_babel import gettext as _
 
 from canteen.api.base import api_blueprint, api_user, json_body, require_api
-from canteen.api.openapi import document
+from canteen.api.openapi import DAY, document, text
 from canteen.core.errors import NotFound
+from canteen.diners.api import CARD_NO
 from canteen.diners.services import diner_as_dict, diner_by_card
 from canteen.extensions import db
 from canteen.offences.appeals import appeal_as_dict, decide_appeal, file_appeal
@@ -55,24 +56,25 @@ SCHEMAS["DinerOffences"] = {"type": "object", "properties": {
                  "description": "the counted offences"},
     "history": {"type": "array", "items": {"type": "object"},
                 "description": "every decision, step and appeal, oldest first"}}}
-SCHEMAS["ApprovalInput"] = {"type": "object", "properties": {
-    "note": {"type": "string", "maxLength": 500}}}
-SCHEMAS["RejectionInput"] = {"type": "object", "required": ["reason"], "properties": {
-    "reason": {"type": "string", "maxLength": 500}}}
+SCHEMAS["ApprovalInput"] = {"type": "object", "properties": {"note": text(500)}}
+SCHEMAS["RejectionInput"] = {"type": "object", "required": ["reason"], "properties": {"reason": text(500)}}
 SCHEMAS["WarningGivenInput"] = {"type": "object", "properties": {
     "given_at": {"type": "string",
-                 "description": "local time YYYY-MM-DDTHH:MM or ISO with zone; default now"},
-    "note": {"type": "string", "maxLength": 500}}}
+                 "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,6})?)?"
+                            "(Z|[+-][0-9]{2}:[0-9]{2})?$",
+                 "description": "local time YYYY-MM-DDTHH:MM or ISO with zone, not in the future, not before "
+                                "the offence; default now"},
+    "note": text(500)}}
 SCHEMAS["LetterSentInput"] = {"type": "object", "required": ["sent_on"], "properties": {
-    "sent_on": {"type": "string", "format": "date"}, "note": {"type": "string", "maxLength": 500,
-                                                              "description": "how it was sent"}}}
+    "sent_on": dict(DAY, description="not in the future, not before the approval"),
+    "note": text(500, "how it was sent")}}
 SCHEMAS["AppealInput"] = {"type": "object", "required": ["statement"], "properties": {
-    "statement": {"type": "string", "maxLength": 4000, "description": "the diner's grounds"},
-    "received_on": {"type": "string", "format": "date", "description": "default today"}}}
+    "statement": dict(text(4000, "the diner's grounds"), minLength=1),
+    "received_on": dict(DAY, description="default today; not in the future")}}
 SCHEMAS["AppealDecisionInput"] = {"type": "object", "required": ["outcome", "reason"], "properties": {
     "outcome": {"type": "string", "enum": ["upheld", "annulled"],
                 "description": "upheld: the step stands and resumes; annulled: the offence no longer counts"},
-    "reason": {"type": "string", "maxLength": 1000}}}
+    "reason": dict(text(1000), minLength=1)}}
 SCHEMAS["Appeal"] = {"type": "object", "properties": {
     "id": {"type": "integer"}, "escalation": {"type": "integer"},
     "status": {"type": "string", "enum": ["open", "upheld", "annulled"]}, "statement": {"type": "string"},
@@ -93,7 +95,7 @@ def _body_or_empty() -> dict[str, Any]:
 
 @bp.get("/diners/<card_no>/offences")
 @document("get", "/diners/{card_no}/offences", "A diner's place on the ladder, counted offences and history",
-          responses={200: "DinerOffences"}, tag="offences")
+          path_params={"card_no": CARD_NO}, responses={200: "DinerOffences"}, tag="offences")
 def diner_offences_api(card_no: str) -> Any:
     """Everything recomputed from the standing offences in the window."""
     require_api("offences.view")

@@ -8,10 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from canteen.api.base import api_blueprint, api_user, json_body, require_api
-from canteen.api.openapi import document
-from canteen.camera_events.models import CameraEvent
+from canteen.api.openapi import CODE, DAY, document, param, text
+from canteen.camera_events.api import CAMERA_ID
+from canteen.camera_events.models import DECISIONS, EVENT_STATUSES, CameraEvent
 from canteen.camera_events.services import event_as_dict
 from canteen.core.errors import FieldErrors
+from canteen.diners.api import CARD_NO
 from canteen.extensions import db
 from canteen.offences.escalations import escalation_as_dict
 from canteen.offences.models import Escalation
@@ -36,13 +38,14 @@ SCHEMAS["ReviewedEvent"] = {"type": "object", "properties": {
 SCHEMAS["ReviewedEventList"] = {"type": "object", "properties": {
     "events": {"type": "array", "items": {"$ref": "#/components/schemas/ReviewedEvent"}}}}
 SCHEMAS["ReviewInput"] = {"type": "object", "required": ["decision"], "properties": {
-    "decision": {"type": "string", "enum": ["confirmed", "dismissed", "unidentified"]},
-    "card_no": {"type": "string", "description": "required for 'confirmed', refused otherwise"},
-    "note": {"type": "string", "maxLength": 500}}}
+    "decision": {"type": "string", "enum": list(DECISIONS)},
+    "card_no": dict(CARD_NO, description="required for 'confirmed', refused otherwise"),
+    "note": text(500)}}
 SCHEMAS["CorrectionInput"] = {"type": "object", "required": ["decision", "reason"], "properties": {
-    "decision": {"type": "string", "enum": ["confirmed", "dismissed", "unidentified"]},
-    "card_no": {"type": "string"}, "note": {"type": "string", "maxLength": 500},
-    "reason": {"type": "string", "maxLength": 500, "description": "why the decision changes"}}}
+    "decision": {"type": "string", "enum": list(DECISIONS)},
+    "card_no": dict(CARD_NO, description="required for 'confirmed', refused otherwise"), "note": text(500),
+    "reason": dict(text(500, "why the decision changes"), minLength=1)}}
+_EVENT_ID = {"id": {"type": "string", "format": "uuid", "description": "the event's UUID"}}
 
 
 def reviewed_event_as_dict(session: Session, event: CameraEvent) -> dict[str, Any]:
@@ -60,8 +63,10 @@ def reviewed_event_as_dict(session: Session, event: CameraEvent) -> dict[str, An
 
 @bp.get("/camera-events")
 @document("get", "/camera-events", "List camera events in your canteens, newest first (no evidence files)",
-          query={"status": "pending (default), confirmed, dismissed or unidentified",
-                 "canteen": "canteen code", "camera": "camera id", "day": "local date YYYY-MM-DD"},
+          query={"status": param("the events' review state",
+                                 {"type": "string", "enum": list(EVENT_STATUSES), "default": "pending"}),
+                 "canteen": param("canteen code", CODE), "camera": param("camera id", CAMERA_ID),
+                 "day": param("local date", DAY)},
           responses={200: "ReviewedEventList"}, tag="review")
 def list_camera_events() -> Any:
     """Up to 200 events matching the filter."""
@@ -77,8 +82,7 @@ def list_camera_events() -> Any:
 @bp.post("/camera-events/<id>/review")
 @document("post", "/camera-events/{id}/review",
           "Decide on a pending event: confirmed (with card_no), dismissed or unidentified",
-          body="ReviewInput",
-          responses={201: "ReviewedEvent"}, tag="review")
+          body="ReviewInput", path_params=_EVENT_ID, responses={201: "ReviewedEvent"}, tag="review")
 def review_camera_event(id: str) -> Any:  # noqa: A002  (the path parameter is documented as {id})
     """Store the first decision; reviewing an event twice answers 409."""
     review = review_event(db.session, current_app.config["SETTINGS"], api_user(), id, json_body())
@@ -88,7 +92,7 @@ def review_camera_event(id: str) -> Any:  # noqa: A002  (the path parameter is d
 
 @bp.post("/camera-events/<id>/corrections")
 @document("post", "/camera-events/{id}/corrections", "Correct a decision (a new revision with a reason)",
-          body="CorrectionInput", responses={201: "ReviewedEvent"}, tag="review")
+          body="CorrectionInput", path_params=_EVENT_ID, responses={201: "ReviewedEvent"}, tag="review")
 def correct_camera_event(id: str) -> Any:  # noqa: A002
     """Store a correction; the ladder is recounted."""
     review = correct_review(db.session, current_app.config["SETTINGS"], api_user(), id, json_body())

@@ -8,14 +8,15 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from canteen.api.base import api_blueprint, api_user, canteen_and_month_args, json_body, require_api
-from canteen.api.openapi import document
+from canteen.api.openapi import CODE, DAY, ID_SCHEMA, MONTH, document, param, text
 from canteen.assessment.sheet import current_sheet_version, sheet_of
 from canteen.core.errors import NotFound
 from canteen.core.timeutil import month_end
 from canteen.extensions import db
-from canteen.assessment.spotchecks.draw import draw_month, seed_visible, slot_visible
-from canteen.assessment.spotchecks.models import SpotCheck, SpotCheckDraw
-from canteen.assessment.spotchecks.services import (add_finding, check_as_dict, finding_as_dict, list_checks,
+from canteen.assessment.spotchecks.draw import MAX_SEED, draw_month, seed_visible, slot_visible
+from canteen.assessment.spotchecks.models import CHECK_KINDS, SpotCheck, SpotCheckDraw
+from canteen.assessment.spotchecks.services import (CHECKLIST_VALUES, MAX_FINDINGS, RECTIFICATION_STATUSES,
+                                                    add_finding, check_as_dict, finding_as_dict, list_checks,
                                                     record_check, rectifications, visible_check)
 
 bp = api_blueprint("spotchecks_api", __name__)
@@ -23,8 +24,8 @@ bp = api_blueprint("spotchecks_api", __name__)
 SCHEMAS: dict[str, dict[str, Any]] = {}
 
 SCHEMAS["SpotCheckDrawInput"] = {"type": "object", "required": ["canteen", "month"], "properties": {
-    "canteen": {"type": "string"}, "month": {"type": "string", "example": "2021-07"},
-    "seed": {"type": "integer",
+    "canteen": CODE, "month": dict(MONTH, description="YYYY-MM, at most next month"),
+    "seed": {"type": "integer", "minimum": 0, "maximum": MAX_SEED - 1,
              "description": "replay a known seed; without it a fresh seed is drawn and recorded"}}}
 SCHEMAS["SpotCheckDraw"] = {"type": "object", "properties": {
     "id": {"type": "integer"}, "canteen": {"type": "string"}, "month": {"type": "string"},
@@ -35,24 +36,28 @@ SCHEMAS["SpotCheckDraw"] = {"type": "object", "properties": {
         "id": {"type": "integer"}, "date": {"type": "string", "format": "date"}, "meal": {"type": "string"},
         "check": {"type": "integer", "nullable": True}}}}}}
 SCHEMAS["SpotCheckInput"] = {"type": "object", "required": ["canteen", "date", "meal"], "properties": {
-    "canteen": {"type": "string"}, "date": {"type": "string", "format": "date"}, "meal": {"type": "string"},
-    "kind": {"type": "string", "enum": ["drawn", "follow_up", "ad_hoc"], "default": "drawn"},
-    "slot": {"type": "integer", "description": "the drawn slot (required for kind drawn)"},
-    "checklist": {"type": "object",
-                  "additionalProperties": {"type": "string", "enum": ["ok", "finding", "n/a"]}},
-    "summary": {"type": "string"},
-    "reweighs": {"type": "array", "items": {
+    "canteen": CODE, "date": DAY, "meal": CODE,
+    "kind": {"type": "string", "enum": list(CHECK_KINDS), "default": "drawn"},
+    "slot": dict(ID_SCHEMA, description="the drawn slot (required for kind drawn)"),
+    "checklist": {"type": "object", "description": "item code of the sheet in force to its state",
+                  "additionalProperties": {"type": "string", "enum": list(CHECKLIST_VALUES)}},
+    "summary": text(2000),
+    "reweighs": {"type": "array", "description": "each stream at most once", "items": {
         "type": "object", "required": ["stream", "weight"], "properties": {
-            "stream": {"type": "string"}, "weight": {"type": "number"},
-            "unit": {"type": "string", "default": "kg"}}}},
-    "findings": {"type": "array", "items": {"$ref": "#/components/schemas/FindingInput"}},
+            "stream": CODE,
+            "weight": {"type": "number", "minimum": 0, "exclusiveMinimum": True,
+                       "description": "at most the largest weight one ledger entry may hold"},
+            "unit": {"type": "string", "pattern": "^[a-z]{1,8}$", "default": "kg",
+                     "description": "a configured unit (kg, g, jin)"}}}},
+    "findings": {"type": "array", "maxItems": MAX_FINDINGS,
+                 "items": {"$ref": "#/components/schemas/FindingInput"}},
     "closes": {"type": "array", "description": "follow-up checks: findings whose rectification is done",
-               "items": {"type": "object", "properties": {"finding": {"type": "integer"},
-                                                          "note": {"type": "string"}}}}}}
+               "items": {"type": "object", "properties": {"finding": ID_SCHEMA, "note": text(1000)}}}}}
 SCHEMAS["FindingInput"] = {"type": "object", "required": ["rule"], "properties": {
-    "rule": {"type": "string"}, "count": {"type": "integer", "minimum": 1}, "note": {"type": "string"},
+    "rule": dict(CODE, description="a rule code of the sheet in force"),
+    "count": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 1}, "note": text(1000),
     "rectify": {"type": "boolean", "description": "demand a fix by the default deadline"},
-    "rectify_by": {"type": "string", "format": "date"}}}
+    "rectify_by": dict(DAY, description="not before the check")}}
 SCHEMAS["Finding"] = {"type": "object", "properties": {
     "id": {"type": "integer"}, "check": {"type": "integer"}, "item": {"type": "string"},
     "rule": {"type": "string"},
@@ -76,6 +81,10 @@ SCHEMAS["SpotCheckList"] = {"type": "object", "properties": {
     "checks": {"type": "array", "items": {"$ref": "#/components/schemas/SpotCheck"}}}}
 SCHEMAS["FindingList"] = {"type": "object", "properties": {
     "findings": {"type": "array", "items": {"$ref": "#/components/schemas/Finding"}}}}
+
+
+_CANTEEN_AND_MONTH = {"canteen": param("canteen code", CODE, required=True),
+                      "month": param("YYYY-MM", MONTH, required=True)}
 
 
 def _settings() -> Any:
@@ -108,7 +117,7 @@ def post_spot_check_draw() -> Any:
 
 @bp.get("/spot-check-draws")
 @document("get", "/spot-check-draws", "The draw of a canteen-month",
-          query={"canteen": "canteen code", "month": "YYYY-MM"}, responses={200: "SpotCheckDraw"},
+          query=_CANTEEN_AND_MONTH, responses={200: "SpotCheckDraw"},
           tag="spot checks")
 def get_spot_check_draw() -> Any:
     """The recorded draw; 404 when the month is not drawn yet."""
@@ -123,7 +132,7 @@ def get_spot_check_draw() -> Any:
 
 @bp.get("/spot-checks")
 @document("get", "/spot-checks", "Check records of a canteen-month",
-          query={"canteen": "canteen code", "month": "YYYY-MM"}, responses={200: "SpotCheckList"},
+          query=_CANTEEN_AND_MONTH, responses={200: "SpotCheckList"},
           tag="spot checks")
 def get_spot_checks() -> Any:
     """The month's records the token's user may see."""
@@ -165,7 +174,9 @@ def post_spot_check_finding(check_id: int) -> Any:
 
 @bp.get("/rectifications")
 @document("get", "/rectifications", "Findings that demand a fix: open, overdue, closed or all",
-          query={"status": "open (default), overdue, closed or all"}, responses={200: "FindingList"},
+          query={"status": param("which findings", {"type": "string", "enum": list(RECTIFICATION_STATUSES),
+                                                    "default": "open"})},
+          responses={200: "FindingList"},
           tag="spot checks")
 def get_rectifications() -> Any:
     """Rectification orders the token's user may see."""
