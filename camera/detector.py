@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from camera.background import Background, Change, compare, noise_sigma
+from camera.background import Background, Change, brightness_gain, compare, noise_sigma
 from camera.config import DetectorSettings
 
 DETECTOR_VERSION = "motion-change/3"
@@ -33,9 +33,10 @@ HOLD_OVERLAP = 0.2
 # motion stopped is someone swaying, not a deposit.
 HOLD_DRIFT = 0.01
 HOLD_DRIFT_THRESHOLD = 0.5
+# Changes smaller than this share of the region are never explained away as light.
+LIGHT_MIN_AREA = 0.02
 # Share of the last motion that must lie on the change for it to be someone who stopped there.
 HOLD_OVERLAP_STOPPED = 0.5
-_ELLIPSE7 = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
 
 
 @dataclass
@@ -449,10 +450,18 @@ class Detector:
 
     def _is_lighting(self, after: np.ndarray, before: np.ndarray, changed: np.ndarray) -> bool:
         """True when the changed area kept its fine detail: a shadow or a change of light, not an object."""
-        area = cv2.dilate(changed.astype(np.uint8), _ELLIPSE7).astype(bool) & self.mask
-        if area.sum() < 64:
+        # Judged on the changed pixels only: around them the old detail is still there in both views.
+        area = changed & self.mask
+        # A small change is too little detail to tell light from an object by: an object is likelier.
+        if area.sum() < max(64, LIGHT_MIN_AREA * self.n_mask):
             return False
-        return structure_similarity(after, before, area) >= self.s.light_structure
+        if structure_similarity(after, before, area) < self.s.light_structure:
+            return False
+        # Light scales the detail with the brightness: the after-view must be the before-view times one
+        # local gain. Food on a rim or on earlier food keeps some edges but not their contrast.
+        k = brightness_gain(after, before, area)
+        off = np.abs(after - k * before)[area] > self.thr + 0.04 * k * before[area]
+        return bool(off.mean() < 0.25)
 
     def _is_light_change(self, f: np.ndarray, lagged: np.ndarray, motion: Change) -> bool:
         s = self.s
@@ -499,9 +508,10 @@ class Detector:
                 public: bool = True) -> list[DetectedEvent]:
         start = self.start_s
         end = max(end, start)
-        if end - start < self.s.min_event_s:
-            return []
         changed = changed_fraction is not None and changed_fraction > 0.0
+        if end - start < self.s.min_event_s and not changed:
+            # A blip of motion that left nothing behind; a quick hand that took or left something counts.
+            return []
         fraction = round(float(min(1.0, changed_fraction or 0.0)), 4)
         ev = DetectedEvent(
             start_s=round(start, 3), end_s=round(end, 3), peak_s=round(self.peak_s, 3),
