@@ -23,8 +23,9 @@ class PipelineSettings:
     detector: DetectorSettings
     pre_roll_s: float = 3.0
     clip_max_s: float = 30.0
-    clip_width: int = 640
+    clip_width: int = 320
     evidence: bool = True
+    clip_fps: float = 2.5
 
 
 # Mostly exact repeats among this many first analysed frames mark a source that repeats when still.
@@ -125,4 +126,4 @@ class Pipeline:
         self.recorder = None
         if self.s.evidence:
             self.recorder = EvidenceRecorder(self.region, self.s.analysis_fps, self.s.pre_roll_s,
-                                             self.s.clip_max_s, self.s.clip_width)
+                                             self.s.clip_max_s, self.s.clip_width, self.s.clip_fps)

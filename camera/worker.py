@@ -120,7 +120,8 @@ class CameraWorker:
         if not is_file(self.cam.source):
             epoch -= timedelta(seconds=time.monotonic() - src.opened_at)
         settings = PipelineSettings(self.cam.roi, self.cam.masks, self.cam.analysis_fps, self.cam.detector,
-                                    self.ws.pre_roll_s, self.ws.clip_max_s, self.ws.clip_width)
+                                    self.ws.pre_roll_s, self.ws.clip_max_s, self.ws.clip_width,
+                                    clip_fps=self.ws.clip_fps)
 
         def sink(ev: DetectedEvent, frames: EventFrames | None, region: Region) -> None:
             """Hand the event to the writer thread."""
