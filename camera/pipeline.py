@@ -97,6 +97,10 @@ class Pipeline:
         return same and not self.repeats_when_still and self.analysed >= REPEAT_PROBE_FRAMES \
             and self.repeated <= 0.2 * self.analysed
 
+    def open_event(self) -> bool:
+        """True while an event is open or being confirmed (no safe point to resume a file from)."""
+        return self.detector is not None and self.detector.candidate_start is not None
+
     def finish(self) -> None:
         """The source ended or dropped: close the open event with what was seen."""
         if self.detector is None or self.region is None:
