@@ -109,6 +109,13 @@ class Verdict:
 class Detector:
     """Turns a sequence of grey region frames into finished events."""
 
+    # The open event (set by _open and _clear_event).
+    start_s: float
+    last_motion_t: float
+    peak_s: float
+    peak_activity: float
+    integral: float
+
     def __init__(self, settings: DetectorSettings, mask: np.ndarray) -> None:
         self.s = settings
         self.mask = mask.astype(bool)
@@ -521,4 +528,3 @@ class Detector:
             end_reason=reason, public_image=public,
         )
         return [ev]
-

@@ -45,6 +45,7 @@ class Pipeline:
         self.recorder: EvidenceRecorder | None = None
         self.next_t = 0.0
         self.last_frame: np.ndarray | None = None
+        self.last_small: np.ndarray | None = None
         self.last_t = 0.0
         self.analysed = 0
         self.repeated = 0
@@ -73,7 +74,10 @@ class Pipeline:
         if self.region is None or size != (self.region.frame_width, self.region.frame_height):
             self._setup(frame)
         assert self.region is not None and self.detector is not None
-        finished = self.detector.feed(self.region.prepare(frame), t, self._frozen(frame))
+        small = self.region.prepare(frame)
+        # A decoder repeating a picture repeats its small grey copy too: compared there, it costs nothing.
+        finished = self.detector.feed(small, t, self._frozen(small))
+        self.last_small = small
         self.last_frame, self.last_t = frame, t
         self.analysed += 1
         if self.recorder is not None:
@@ -85,8 +89,8 @@ class Pipeline:
 
     def _frozen(self, frame: np.ndarray) -> bool:
         """True when the picture repeats the last one bit for bit in a source that normally never does."""
-        same = self.last_frame is not None and self.last_frame.shape == frame.shape \
-            and np.array_equal(self.last_frame, frame)
+        last = self.last_small
+        same = last is not None and last.shape == frame.shape and np.array_equal(last, frame)
         self.repeated += same
         if self.analysed == REPEAT_PROBE_FRAMES and self.repeated > REPEAT_PROBE_FRAMES // 2:
             self.repeats_when_still = True
@@ -119,7 +123,7 @@ class Pipeline:
         """Forget the scene (after a reconnect the background must be learnt again)."""
         self.region = self.detector = self.recorder = None
         self.next_t = 0.0
-        self.last_frame = None
+        self.last_frame = self.last_small = None
         self.analysed = self.repeated = 0
         self.repeats_when_still = False
 

@@ -71,6 +71,7 @@ def camera_process_main(cam_data: dict[str, Any], ws_data: dict[str, Any], statu
 
     cam = CameraSettings.model_validate(cam_data)
     ws = CameraWorkerSettings.model_validate(ws_data)
+
     def tick() -> None:
         """Count one step of progress in the counter the supervisor reads (no lock: one writer)."""
         if progress is not None:

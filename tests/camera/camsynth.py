@@ -321,17 +321,19 @@ class Score:
     def line(self) -> str:
         """One line for the report."""
         return (f"visits {self.visits}, events {self.events}, own event {self.own}, split {self.split}, "
-                f"merged {self.merged}, missed {self.missed}, deposits marked {self.marked}/{self.change_visits}, "
+                f"merged {self.merged}, missed {self.missed}, "
+                f"deposits marked {self.marked}/{self.change_visits}, "
                 f"pass-throughs marked {self.false_marks}/{self.pass_throughs}")
 
 
 def score(events, visits: list[Visit], slack: float = 0.5) -> Score:
     """Count own, split, merged and missed visits and the lasting changes marked."""
-    cover = [[j for j, ev in enumerate(events) if ev.start_s < v.end_s + slack and ev.end_s > v.start_s - slack]
-             for v in visits]
+    cover = [[j for j, ev in enumerate(events)
+              if ev.start_s < v.end_s + slack and ev.end_s > v.start_s - slack] for v in visits]
     covered_by = [[i for i, c in enumerate(cover) if j in c] for j in range(len(events))]
     own = sum(1 for c in cover if len(c) == 1 and len(covered_by[c[0]]) == 1)
-    marked = sum(1 for v, c in zip(visits, cover) if v.leaves_change and any(events[j].scene_changed for j in c))
+    marked = sum(1 for v, c in zip(visits, cover)
+                 if v.leaves_change and any(events[j].scene_changed for j in c))
     false_marks = sum(1 for v, c in zip(visits, cover) if not v.leaves_change and len(c) == 1
                       and len(covered_by[c[0]]) == 1 and events[c[0]].scene_changed)
     return Score(len(visits), len(events), own, sum(1 for c in cover if len(c) > 1),

@@ -166,7 +166,8 @@ class Frames:
         return self.index / self.fps
 
 
-@pytest.mark.parametrize("gaps", [[1.5, 2.0, 1.5, 3.0, 1.5], [2.0, 2.5, 3.0, 2.0, 2.5]], ids=["1.5-3s", "2-3s"])
+@pytest.mark.parametrize("gaps", [[1.5, 2.0, 1.5, 3.0, 1.5], [2.0, 2.5, 3.0, 2.0, 2.5]],
+                         ids=["1.5-3s", "2-3s"])
 def test_real_visitors_spliced_into_a_queue(gaps: list[float]) -> None:
     if not FOOTAGE.is_dir():
         pytest.skip(f"real footage directory not found: {FOOTAGE} (set CANTEEN_SHARED_DIR)")
