@@ -20,8 +20,8 @@ from pathlib import Path
 import cv2
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "camera"))
-import camsynth as cs  # noqa: E402  (test helper, found through the path above)
+sys.path.insert(0, str(ROOT))
+from tests.camera import camsynth as cs  # noqa: E402  (the tests' footage generator, found from the root)
 
 SIZES = {"720p": (1280, 720), "360p": (640, 360)}
 FPS = 10
