@@ -63,7 +63,8 @@ def test_main_pages_report_no_policy_violation(app: Flask, settings: AppConfig, 
     log_in(admin)
     day = (local_today(settings.zone) - timedelta(days=1)).isoformat()
     month = day[:7]
-    for path in ("/dashboard", f"/ledger/daily?canteen=zonghe&day={day}", f"/ledger/month?canteen=zonghe&month={month}",
+    for path in ("/dashboard", f"/ledger/daily?canteen=zonghe&day={day}",
+                 f"/ledger/month?canteen=zonghe&month={month}",
                  "/review/", f"/review/events/{event}", "/offences/exposures", "/offences/approvals",
                  "/admin/users", "/account/password", "/diners/", "/assessment/", "/spot-checks/", "/reports",
                  "/api-docs", "/exposure"):
