@@ -89,8 +89,8 @@ def browser_as(server_url: str) -> Callable[[User], requests.Session]:
     """``browser_as(user)``: a cookie session of the live server, logged in as ``user`` (password123)."""
     def login(user: User) -> requests.Session:
         http = requests.Session()
-        response = http.post(f"{server_url}/login", data={"username": user.username, "password": "password123"},
-                             allow_redirects=False, timeout=TIMEOUT)
+        credentials = {"username": user.username, "password": "password123"}
+        response = http.post(f"{server_url}/login", data=credentials, allow_redirects=False, timeout=TIMEOUT)
         assert response.status_code == 302, response.text
         return http
 

@@ -20,6 +20,11 @@ from tests.concurrency.conftest import ROUNDS, Api, race
 pytestmark = pytest.mark.isolated
 
 
+def month_of(round_no: int) -> str:
+    """A month of the contract (2021-2023) per round: "2021-01", "2021-02", ..."""
+    return f"{2021 + round_no // 12}-{round_no % 12 + 1:02d}"
+
+
 def ready_to_submit(app: Flask, assessor: User, contractor_id: int, month: str) -> int:
     """A draft of an empty month whose proposals (every meal missing) are all accepted."""
     with app.test_request_context():
@@ -42,15 +47,14 @@ def test_open_submit_and_respond_once(app: Flask, make_user: Callable[..., User]
     statuses: dict[str, Counter[int]] = {"open": Counter(), "submit": Counter(), "respond": Counter()}
     wrong: Counter[str] = Counter()
     for round_no in range(ROUNDS):
-        # Three assessors open the same month at once: one draft, two answers that it exists.
-        opening = {"contractor": contractor_id, "canteen": "badajie", "month": f"2021-{round_no % 12 + 1:02d}"
-                   if round_no < 12 else f"2022-{round_no % 12 + 1:02d}"}
-        results = race(*[(lambda api=api: api.post("/assessments", json=opening).status_code) for api in apis])
+        # Three assessors open the same month of badajie at once: one draft, two answers that it exists.
+        opening = {"contractor": contractor_id, "canteen": "badajie", "month": month_of(round_no)}
+        results = race(*[(lambda api=api: api.post("/assessments", json=opening).status_code)
+                         for api in apis])
         statuses["open"].update(results)
         wrong["open"] += results.count(201) != 1
-        # A triple submit of one draft: one revision 1, never two.
-        month = f"2022-{round_no % 12 + 1:02d}" if round_no < 12 else f"2023-{round_no % 12 + 1:02d}"
-        assessment_id = ready_to_submit(app, assessors[0], contractor_id, month)
+        # A triple submit of one draft of zonghe: one revision 1, never two.
+        assessment_id = ready_to_submit(app, assessors[0], contractor_id, month_of(round_no))
         results = race(*[(lambda api=api: api.post(f"/assessments/{assessment_id}/submit").status_code)
                          for api in apis])
         statuses["submit"].update(results)

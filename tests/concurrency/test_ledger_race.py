@@ -28,9 +28,9 @@ def live_entries(app: Flask, day: date, meal: str = "lunch", stream: str = "plat
             if (entry.meal.code, entry.stream.code) == (meal, stream)]
 
 
-def test_two_managers_on_one_empty_cell_store_one_entry(app: Flask, server_url: str,
-                                                         make_user: Callable[..., User],
-                                                         browser_as: Callable[[User], requests.Session]) -> None:
+def test_two_managers_on_one_empty_cell_store_one_entry(
+        app: Flask, server_url: str, make_user: Callable[..., User],
+        browser_as: Callable[[User], requests.Session]) -> None:
     managers = [browser_as(make_user("manager")) for _ in range(2)]
     today = local_today(app.config["SETTINGS"].zone)
     doubled = not_one_saved = unclear = 0
@@ -63,7 +63,7 @@ def test_two_managers_on_one_empty_cell_store_one_entry(app: Flask, server_url: 
                 unclear += not ("午餐 · 回收处剩餐" in page and re.search(r'value="1[01]"', page))
         with app.app_context():
             counts = db.session.scalars(select(DinerCount.count).where(DinerCount.day == day)).all()
-        # All or nothing: the winner's weight and diner count, never one manager's weight with the other's count.
+        # All or nothing: the winner's weight with the winner's diner count, never a mix of the two posts.
         if len(weights) == 1 and round_no % 2:
             doubled += counts != [300 + weights[0] // 1000 - 10]
     report = (f"statuses {dict(statuses)}; cells with two live entries: {doubled}/{ROUNDS}; "
@@ -85,8 +85,8 @@ def test_a_scale_retrying_four_times_at_once_stores_one_row(app: Flask, make_use
         rounds_not_one_created += results.count(201) != 1
     with app.app_context():
         rows = db.session.scalar(select(func.count()).select_from(WasteEntry))
-    report = (f"statuses {dict(statuses)}; rounds without exactly one 201: {rounds_not_one_created}/{ROUNDS}; "
-              f"rows {rows} for {ROUNDS} weighings")
+    report = (f"statuses {dict(statuses)}; rounds without exactly one 201: "
+              f"{rounds_not_one_created}/{ROUNDS}; rows {rows} for {ROUNDS} weighings")
     assert set(statuses) <= {200, 201}, report
     assert (rounds_not_one_created, rows) == (0, ROUNDS), report
     # The same client_id for another weighing is refused, naming what differs.

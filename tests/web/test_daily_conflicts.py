@@ -1,4 +1,4 @@
-"""The daily form carries what each cell showed: a cell saved by someone else meanwhile is a 409, not a double."""
+"""The daily form carries what each cell showed: a cell saved by someone else meanwhile is a 409."""
 from __future__ import annotations
 
 import re
@@ -86,7 +86,8 @@ def test_a_diner_count_changed_meanwhile_is_a_409(app: Flask, manager_client: Fl
     seed_diners(make_user("manager"), past_day, "lunch", 280)
     response = manager_client.post("/ledger/daily", data=dict(form, unit="kg", **{"d-lunch": "300"}))
     assert response.status_code == 409
-    assert "someone else changed Lunch · Diner count while you were editing" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "someone else changed Lunch · Diner count while you were editing" in page
     assert diner_counts(app) == [280]
 
 
