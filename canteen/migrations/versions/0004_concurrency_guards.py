@@ -1,7 +1,7 @@
 """concurrency guards: one live daily-grid entry per ledger cell; a lock key per scheduled job run
 
 Revision ID: 0004
-Revises: 0003
+Revises: 0005
 Create Date: 2026-12-01 20:00:00
 
 - ``uq_waste_entry_web_cell``: a partial unique index on waste_entry (canteen, day, meal, stream) over live
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 
 revision = '0004'
-down_revision = '0003'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
