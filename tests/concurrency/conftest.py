@@ -86,10 +86,10 @@ def hidden_fields(html: str) -> dict[str, str]:
 
 @pytest.fixture
 def browser_as(server_url: str) -> Callable[[User], requests.Session]:
-    """``browser_as(user)``: a cookie session of the live server, logged in as ``user`` (password123)."""
+    """``browser_as(user)``: a cookie session of the live server, logged in as ``user``."""
     def login(user: User) -> requests.Session:
         http = requests.Session()
-        credentials = {"username": user.username, "password": "password123"}
+        credentials = {"username": user.username, "password": "tray-return-2021"}
         response = http.post(f"{server_url}/login", data=credentials, allow_redirects=False, timeout=TIMEOUT)
         assert response.status_code == 302, response.text
         return http
