@@ -113,9 +113,12 @@ class Cell:
 
     @property
     def state(self) -> str:
-        """What an editable cell holds, as the form carries it back: "" (empty) or "<entry id>.<revision>"."""
+        """What the cell holds, as the form carries it back: "" (empty) or "<entry id>.<revision>"."""
         if not self.entries:
             return ""
+        # Several weighings (or a dish) are no single value the grid could have shown in a field.
+        if not self.editable:
+            return "several"
         entry = self.entries[0]
         return f"{entry.id}.{len(entry.revisions)}"
 
@@ -225,7 +228,8 @@ def _plan_weights(cells: dict[tuple[str, str], Cell], settings: Any, unit: Any,
     for cell in cells.values():
         name = f"w-{cell.meal}-{cell.stream}"
         # A field missing from the post (not merely empty) leaves its cell alone rather than voiding it.
-        if not cell.editable or name not in request.form:
+        # A cell that became several weighings since the page was loaded is still checked below.
+        if name not in request.form or not (cell.editable or f"s-{cell.meal}-{cell.stream}" in request.form):
             continue
         raw = request.form[name].strip()
         cell.value = raw
@@ -240,7 +244,7 @@ def _plan_weights(cells: dict[tuple[str, str], Cell], settings: Any, unit: Any,
         since = _since_loaded(cell, grams, unit.grams)
         if since == "conflict":
             conflicts.append(f"{cell.meal} {cell.stream}")
-        if since != "plan":
+        if since != "plan" or not cell.editable:
             continue
         current = cell.entries[0] if cell.entries else None
         if grams is None:

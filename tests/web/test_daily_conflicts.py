@@ -102,3 +102,24 @@ def test_a_correction_from_an_old_cell_page_is_a_409(app: Flask, manager_client:
         assert response.status_code == status
     assert "someone else changed this entry while you were editing" in response.get_data(as_text=True)
     assert stored_entries(app) == [("zonghe", "lunch", "plate", 13000, False, 2)]
+
+
+def test_a_cell_that_became_several_weighings_meanwhile_is_a_409(
+        app: Flask, manager_client: FlaskClient, seed: Callable[..., int], make_user: Callable[..., User],
+        past_day: date) -> None:
+    seed(make_user("manager"), past_day, "lunch", "plate", 12000)
+    form = opened(manager_client, past_day)
+    # A scale adds a second weighing: the cell is now their sum and no longer one field.
+    with app.test_request_context():
+        from canteen.ledger.entries import record_entry
+
+        record_entry(db.session, app.config["SETTINGS"], db.session.get(User, make_user("manager").id),
+                     {"canteen": "zonghe", "date": past_day, "meal": "lunch", "stream": "plate", "weight": 2,
+                      "unit": "kg"}, source="api")
+        db.session.commit()
+    response = manager_client.post("/ledger/daily", data=dict(
+        form, unit="kg", reason="re-weighed", **{"w-lunch-plate": "13", "w-lunch-prep": "3"}))
+    assert response.status_code == 409
+    assert "someone else saved 14 kg here while you were editing (you entered 13)" in response.get_data(
+        as_text=True)
+    assert [row[3] for row in stored_entries(app)] == [12000, 2000]
