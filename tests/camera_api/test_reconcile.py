@@ -74,3 +74,18 @@ def test_reconcile_publishes_removes_and_reports(app: Flask, session: Session, m
     again = reconcile_evidence(session, root, datetime.now(timezone.utc) + timedelta(hours=2))
     assert (again.published, again.missing) == ([], [missing])
     assert again.removed == [in_flight.name]
+
+
+def test_serving_starts_with_a_reconciliation(app: Flask, session: Session, make_user) -> None:
+    from canteen.core.startup import run_startup_tasks
+
+    user = session.get(User, make_user("manager").id)
+    root = media_root(app.instance_path)
+    committed = str(uuid.uuid4())
+    relative = add_row(session, user, committed)
+    session.commit()
+    aged(stage(root, committed, FILES))
+    # What `canteen serve` runs before its first request.
+    with app.app_context():
+        run_startup_tasks(app)
+    assert (root / relative / "snapshot_public.jpg").read_bytes() == FILES["snapshot_public"]
