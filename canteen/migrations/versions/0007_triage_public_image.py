@@ -1,7 +1,7 @@
 """camera triage: the public image flag, a queue index for triage, system decisions, the evidence access log
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0004
 Create Date: 2026-12-03 10:00:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import canteen.db
 
 
 revision = '0007'
-down_revision = '0005'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
@@ -53,7 +53,7 @@ def downgrade() -> None:
     system = op.get_bind().execute(sa.text("SELECT count(*) FROM event_review WHERE created_by_id IS NULL"))
     if system.scalar():
         raise RuntimeError("event_review holds decisions made by the system (auto-close); "
-                           "revision 0005 cannot store them")
+                           "the revision before cannot store them")
     with op.batch_alter_table('event_review', schema=None) as batch_op:
         batch_op.drop_constraint('ck_event_review_system_only_dismisses', type_='check')
         batch_op.alter_column('created_by_id', existing_type=sa.Integer(), nullable=False)
