@@ -170,13 +170,33 @@ def spot_check_draw(context: JobContext) -> JobOutcome:
 
 def retention(context: JobContext) -> JobOutcome:
     """Delete dismissed camera events' evidence past its days and take expired exposures off the board."""
+    from canteen.camera_events.reconcile import reconcile_evidence
     from canteen.camera_events.storage import media_root
     from canteen.offences.retention import run_retention
 
-    result = run_retention(db.session, context.settings, media_root(context.app.instance_path), context.now)
+    root = media_root(context.app.instance_path)
+    result = run_retention(db.session, context.settings, root, context.now)
     db.session.commit()
-    return JobOutcome("ok", f"evidence of {result.media_deleted} dismissed event(s) deleted, "
-                            f"{result.exposures_ended} exposure(s) taken off the board")
+    # Nightly too, not only at start-up: a web server on another host may have crashed mid-upload.
+    store = reconcile_evidence(db.session, root, context.now)
+    db.session.rollback()
+    summary = (f"evidence of {result.media_deleted} dismissed event(s) deleted, "
+               f"{result.exposures_ended} exposure(s) taken off the board; evidence store: "
+               f"{len(store.published)} published, {len(store.removed)} removed")
+    if store.missing:
+        summary += f"; {len(store.missing)} event(s) without their files: {', '.join(store.missing[:10])}"
+    return JobOutcome("ok", summary)
+
+
+def close_unchanged_events(context: JobContext) -> JobOutcome:
+    """Close pending camera visits that left no lasting change and waited longer than configured."""
+    from canteen.review.triage import close_unchanged_events as close
+
+    closed = close(db.session, context.settings, context.now)
+    db.session.commit()
+    if closed is None:
+        return JobOutcome("skipped", "offences.triage.close_unchanged_after_hours is 0: never closed")
+    return JobOutcome("ok", f"{closed} visit(s) without a lasting change closed as not a dump")
 
 
 def _cron(settings: AppConfig, **fields: int) -> CronTrigger:
@@ -203,6 +223,8 @@ def all_jobs() -> list[JobSpec]:
                 lambda s: _cron(s, hour=s.reports.scheduler.retention_time.hour,
                                 minute=s.reports.scheduler.retention_time.minute),
                 retention),
+        JobSpec("close-unchanged-events", "hourly: close unreviewed camera visits without a lasting change",
+                lambda s: _cron(s, minute=40), close_unchanged_events),
         JobSpec("sqlite-backup", "online backup of the SQLite database into instance/backups",
                 lambda s: _cron(s, hour=s.reports.scheduler.backup_time.hour,
                                 minute=s.reports.scheduler.backup_time.minute),

@@ -9,8 +9,9 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from canteen.api.base import api_blueprint, api_user, json_body
 from canteen.api.openapi import TIME, document
 from canteen.camera_events.models import MEDIA_KINDS
-from canteen.camera_events.services import HEARTBEAT_STATES, event_as_dict, receive_event, record_heartbeat
-from canteen.camera_events.storage import media_root, remove_media
+from canteen.camera_events.services import (HEARTBEAT_STATES, event_as_dict, publish_files, receive_event,
+                                            record_heartbeat)
+from canteen.camera_events.storage import media_root
 from canteen.extensions import db
 
 bp = api_blueprint("camera_events_api", __name__)
@@ -19,7 +20,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {}
 
 # A camera id as config.yaml allows it (camera.config.CameraSettings).
 CAMERA_ID = {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$", "description": "a configured camera"}
-# Evidence of one event: a snapshot, its blurred copy, two crops and a short clip.
+# Evidence of one event: a snapshot, its public copy, two crops and a short clip.
 MAX_UPLOAD_BYTES = 40 << 20
 
 SCHEMAS["CameraEvent"] = {"type": "object", "properties": {
@@ -29,6 +30,8 @@ SCHEMAS["CameraEvent"] = {"type": "object", "properties": {
     "start_s": {"type": "number"}, "end_s": {"type": "number"}, "peak_activity": {"type": "number"},
     "activity_integral": {"type": "number"}, "scene_changed": {"type": "boolean"},
     "changed_fraction": {"type": "number"}, "confidence": {"type": "number"},
+    "public_image": {"type": "boolean",
+                     "description": "false: snapshot_public is a placeholder that is never published"},
     "end_reason": {"type": "string"},
     "status": {"type": "string"}, "media": {"type": "array", "items": {"type": "string"}},
     "received_at": {"type": "string", "format": "date-time"}}}
@@ -43,7 +46,7 @@ _MULTIPART = {"type": "object", "required": ["event", "snapshot", "snapshot_publ
         "the event as JSON: id (a UUID: a repeat answers 200), camera, started_at and ended_at (ISO "
         "times with a zone, from 2000 to a few minutes from now), start_s, end_s, peak_activity, "
         "activity_integral (numbers >= 0), changed_fraction and confidence (0 to 1), scene_changed, "
-        "end_reason")},
+        "end_reason, public_image (true only when snapshot_public may be published)")},
     **{kind: {"type": "string", "format": "binary"} for kind in MEDIA_KINDS}}}
 
 
@@ -72,10 +75,12 @@ def upload_camera_event() -> Any:
         db.session.commit()
     except Exception:
         db.session.rollback()
-        # The files were moved into place before the commit; without the row nothing refers to them.
-        if result.created:
-            remove_media(root, result.event.media_dir)
+        # Without the row nothing refers to the staged files.
+        publish_files(result, root, committed=False)
         raise
+    # Only now, with the row committed, do the files appear under the event's folder (one rename): a folder
+    # there always has its row, and a row whose commit failed never left one.
+    publish_files(result, root, committed=True)
     return jsonify(event_as_dict(result.event)), 201 if result.created else 200
 
 

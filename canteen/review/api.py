@@ -17,8 +17,8 @@ from canteen.diners.api import CARD_NO
 from canteen.extensions import db
 from canteen.offences.escalations import escalation_as_dict
 from canteen.offences.models import Escalation
-from canteen.review.services import (correct_review, current_offence, list_events, parse_filter,
-                                     review_as_dict, review_event, reviews_of)
+from canteen.review.services import (CHANGE_FILTERS, correct_review, current_offence, list_events,
+                                     parse_filter, review_as_dict, review_event, reviews_of)
 
 bp = api_blueprint("review_api", __name__)
 # This feature's component schemas, added to the OpenAPI document by its init_app.
@@ -62,11 +62,14 @@ def reviewed_event_as_dict(session: Session, event: CameraEvent) -> dict[str, An
 
 
 @bp.get("/camera-events")
-@document("get", "/camera-events", "List camera events in your canteens, newest first (no evidence files)",
+@document("get", "/camera-events", "List camera events in your canteens: lasting changes first, then by "
+          "confidence, then newest (no evidence files)",
           query={"status": param("the events' review state",
                                  {"type": "string", "enum": list(EVENT_STATUSES), "default": "pending"}),
                  "canteen": param("canteen code", CODE), "camera": param("camera id", CAMERA_ID),
-                 "day": param("local date", DAY)},
+                 "day": param("local date", DAY),
+                 "change": param("changed: a lasting change in the bin",
+                                 {"type": "string", "enum": list(CHANGE_FILTERS), "default": "all"})},
           responses={200: "ReviewedEventList"}, tag="review")
 def list_camera_events() -> Any:
     """Up to 200 events matching the filter."""

@@ -25,8 +25,8 @@ CHECKS = [schemathesis.checks.not_a_server_error, schemathesis.checks.status_cod
           schemathesis.checks.content_type_conformance, schemathesis.checks.response_schema_conformance]
 
 
-def _run_operation(operation: Any, mode: GenerationMode, auth: dict[str, str], path_parameters: dict[str, Any],
-                   found: dict[str, list[str]], counter: list[int]) -> None:
+def _run_operation(operation: Any, mode: GenerationMode, auth: dict[str, str],
+                   path_parameters: dict[str, Any], found: dict[str, list[str]], counter: list[int]) -> None:
     strategy = operation.as_strategy(generation_mode=mode, path_parameters=path_parameters or None)
 
     # Fixed seed, no example database, no deadline (tests never assert timings), no shrinking phase: every
@@ -71,4 +71,3 @@ def test_generated_requests_get_no_5xx_and_only_documented_answers(
     assert len(operations) >= 40
     assert counter[0] >= 300
     assert not found, "\n".join(f"{label}:\n" + "\n".join(items[:2]) for label, items in found.items())
-

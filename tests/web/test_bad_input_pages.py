@@ -48,7 +48,8 @@ def test_the_daily_form_names_a_weight_beyond_any_scale(app: Flask, admin_client
     assert _count(app, WasteEntry) == 0
 
 
-def test_the_disposal_form_names_a_weight_of_1e308(app: Flask, admin_client: FlaskClient, past_day: date) -> None:
+def test_the_disposal_form_names_a_weight_of_1e308(app: Flask, admin_client: FlaskClient,
+                                                   past_day: date) -> None:
     response = admin_client.post(f"/ledger/disposals?canteen=zonghe&month={past_day:%Y-%m}", data={
         "date": past_day.isoformat(), "receiver_kind": "hauler", "receiver": "Hauler Ltd",
         "manifest_no": "M-1", "waste_type": "food", "weight": "1e308", "unit": "kg"})
@@ -70,7 +71,8 @@ def test_the_contractor_form_names_a_fee_of_1e30(app: Flask, admin_client: Flask
 
 def test_page_and_form_ids_beyond_the_database_range_are_refused(app: Flask, admin_client: FlaskClient,
                                                                  make_user: Callable[..., User]) -> None:
-    for path in ("/assessment/2147483648", "/spot-checks/9223372036854775808", "/diners/" + "9" * 5000 + "/edit"):
+    for path in ("/assessment/2147483648", "/spot-checks/9223372036854775808",
+                 "/diners/" + "9" * 5000 + "/edit"):
         assert admin_client.get(path).status_code == 404
     revoked = admin_client.post("/admin/tokens", data={"action": "revoke", "id": "9" * 5000})
     assert revoked.status_code < 500
@@ -99,5 +101,6 @@ def test_nul_in_a_form_field_or_query_is_400_naming_it(admin_client: FlaskClient
                                   "/ledger/month?canteen=zonghe&month=0001-01",
                                   "/ledger/month?canteen=zonghe&month=9999-12",
                                   "/review/?day=0001-01-01"])
-def test_a_day_or_month_at_the_edge_of_the_calendar_shows_a_page(admin_client: FlaskClient, path: str) -> None:
+def test_a_day_or_month_at_the_edge_of_the_calendar_shows_a_page(
+        admin_client: FlaskClient, path: str) -> None:
     assert admin_client.get(path).status_code in (200, 422)

@@ -11,6 +11,7 @@ from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from canteen.diners.models import Diner
@@ -33,7 +34,8 @@ class _Forms(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = {key: value or "" for key, value in attrs}
         if tag == "form":
-            self.forms.append({"action": values.get("action", ""), "method": values.get("method", "get").lower(),
+            self.forms.append({"action": values.get("action", ""),
+                               "method": values.get("method", "get").lower(),
                                "enctype": values.get("enctype", ""), "fields": {}, "files": set()})
         elif not self.forms or "name" not in values:
             if tag == "option" and self._select and self.forms:
@@ -59,29 +61,31 @@ class _Forms(HTMLParser):
 
 def _pages(world: dict[str, Any]) -> list[str]:
     day = "2021-07-05"
-    return ["/login", "/ledger/daily?canteen=zonghe&day=" + day, "/ledger/disposals?canteen=zonghe&month=2021-07",
-            "/ledger/import", "/ledger/month?canteen=zonghe&month=2021-07",
+    return ["/login", "/ledger/daily?canteen=zonghe&day=" + day,
+            "/ledger/disposals?canteen=zonghe&month=2021-07", "/ledger/import",
+            "/ledger/month?canteen=zonghe&month=2021-07",
             f"/ledger/cell?canteen=zonghe&day={day}&meal=lunch&stream=plate", "/admin/users", "/admin/tokens",
             "/spot-checks/?canteen=zonghe&month=2021-07", "/spot-checks/new?canteen=zonghe",
-            f"/spot-checks/{world['check_id']}", "/assessment/?year=2021", f"/assessment/{world['assessment_id']}",
-            "/assessment/summary", "/assessment/contractors", f"/assessment/contractors/{world['contractor']}",
+            f"/spot-checks/{world['check_id']}", "/assessment/?year=2021",
+            f"/assessment/{world['assessment_id']}", "/assessment/summary", "/assessment/contractors",
+            f"/assessment/contractors/{world['contractor']}",
             "/review/", f"/review/events/{world['event']}", f"/offences/escalations/{world['escalation']}",
             "/offences/approvals", "/diners/", "/diners/new", f"/diners/{world['diner_id']}/edit",
             "/diners/import"]
 
 
 def test_hostile_values_in_every_form_field_answer_without_5xx(
-        app: Flask, make_user: Callable[..., Any], make_token: Callable[[Any], str]) -> None:
+        app: Flask, client: FlaskClient, make_user: Callable[..., Any], make_token: Callable[[Any], str],
+        login: Callable[[Any], FlaskClient]) -> None:
     admin = make_user("admin")
     world = build_world(app, admin, make_token(admin)).ids
-    client = app.test_client()
     with app.app_context():
         world["diner_id"] = db.session.scalar(select(Diner.id).where(Diner.card_no == world["card_no"]))
     failures: list[str] = []
     sent = 0
     for page in _pages(world):
         if page != "/login":
-            client.post("/login", data={"username": admin.username, "password": "password123"})
+            login(admin)
         html = client.get(page)
         assert html.status_code == 200, (page, html.status_code)
         parser = _Forms()
@@ -101,7 +105,7 @@ def test_hostile_values_in_every_form_field_answer_without_5xx(
                                 "multipart/form-data" if form["files"] else None))
                         else:
                             response = client.get(urlsplit(target).path, query_string=data)
-                    # The test app propagates exceptions (TESTING) instead of answering 500: each one is a 5xx.
+                    # The test app propagates exceptions (TESTING) instead of answering 500: each is a 5xx.
                     except Exception as error:  # noqa: BLE001
                         failures.append(f"{form['method']} {target} {field}={value[:30]!r}: {error!r:.200}")
                         continue
