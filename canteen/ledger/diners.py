@@ -13,6 +13,7 @@ from canteen.config import AppConfig
 from canteen.core.errors import FieldErrors, Forbidden
 from canteen.core.permissions import has_permission
 from canteen.core.validation import clean_text, parse_day
+from canteen.ledger.chained import link_diner_revision
 from canteen.ledger.models import DinerCount, DinerCountRevision
 from canteen.reference.validation import check_day_allowed, resolve_canteen, resolve_meal
 
@@ -77,6 +78,7 @@ def set_diner_count(session: Session, settings: AppConfig, actor: User, *, cante
         row.revisions.append(DinerCountRevision(number=1, count=parsed, source=source, created_by=actor))
         session.add(row)
         session.flush()
+        link_diner_revision(session, row.revisions[-1])
         return CountResult(row, True, True)
     # The same count sent again (a re-posted form, a retry) adds no revision.
     if row.count == parsed:
@@ -90,6 +92,7 @@ def set_diner_count(session: Session, settings: AppConfig, actor: User, *, cante
                                             created_by=actor))
     row.count = parsed
     session.flush()
+    link_diner_revision(session, row.revisions[-1])
     return CountResult(row, False, True)
 
 

@@ -14,6 +14,7 @@ from canteen.config import AppConfig
 from canteen.core.errors import Conflict, FieldErrors, Forbidden, InvalidInput, NotFound
 from canteen.core.permissions import can_access_canteen, has_permission
 from canteen.core.validation import clean_text, parse_day, parse_weight_g
+from canteen.ledger.chained import link_waste_revision
 from canteen.ledger.models import SOURCES, WasteEntry, WasteEntryRevision
 from canteen.reference.services import dish_by_name
 from canteen.reference.validation import check_day_allowed, resolve_canteen, resolve_meal, resolve_stream
@@ -76,6 +77,7 @@ def record_entry(session: Session, settings: AppConfig, actor: User, data: Mappi
                                               created_by=actor))
     session.add(entry)
     session.flush()
+    link_waste_revision(session, entry.revisions[-1])
     return RecordResult(entry, True)
 
 
@@ -107,6 +109,7 @@ def correct_entry(session: Session, settings: AppConfig, actor: User, entry_id: 
         raise InvalidInput(_("nothing changed"), {"weight": _("the same as the current value")})
     _append_revision(entry, actor, weight_g=weight_g, note=note_text, voided=False, reason=reason_text)
     session.flush()
+    link_waste_revision(session, entry.revisions[-1])
     return entry
 
 
@@ -121,6 +124,7 @@ def void_entry(session: Session, actor: User, entry_id: int, reason: Any) -> Was
     errors.raise_if_any(_("the entry was not voided"))
     _append_revision(entry, actor, weight_g=entry.weight_g, note=entry.note, voided=True, reason=reason_text)
     session.flush()
+    link_waste_revision(session, entry.revisions[-1])
     return entry
 
 

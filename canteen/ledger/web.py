@@ -14,7 +14,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from canteen.config import AppConfig
-from canteen.core.errors import FieldErrors, NotFound, ServiceError
+from canteen.core.errors import Conflict, FieldErrors, NotFound, ServiceError
 from canteen.core.guard import require
 from canteen.core.permissions import can_access_canteen, has_permission
 from canteen.core.timeutil import add_months, local_today, month_end, month_start, parse_month
@@ -26,6 +26,7 @@ from canteen.ledger.entries import correct_entry, get_entry, record_entry, void_
 from canteen.ledger.excel import ledger_workbook_bytes
 from canteen.ledger.figures import cell_history, day_cells, month_ledger
 from canteen.ledger.models import DinerCount, WasteEntry
+from canteen.ledger.signoff import month_signoff
 from canteen.ledger.wording import change_sentence
 from canteen.reference.models import Canteen, Meal, Stream
 from canteen.reference.scope import user_canteens
@@ -289,7 +290,8 @@ def daily_page() -> Any:
             except ServiceError as error:
                 db.session.rollback()
                 flash(_("Nothing was saved: %(error)s", error=_service_error_text(error)), "error")
-                status = 422
+                # A closed month or a lost race is a conflict with what is stored, not a bad field.
+                status = 409 if isinstance(error, Conflict) else 422
             else:
                 flash(_("Saved %(count)s change(s).", count=len(plan) + len(diner_plan)), "success")
                 # Redirect after a save, so reloading the page cannot post the same changes again.
@@ -327,8 +329,11 @@ def _bad_field_names(meals: list[Any], cells: dict[tuple[str, str], Cell], diner
 @require("ledger.view")
 def month_page() -> Any:
     """The monthly ledger (台账): a row per day, totals, per-diner figures, MoM and YoY."""
-    canteen = _canteen_from_args()
-    month = _month_from_args()
+    return render_month_page(_canteen_from_args(), _month_from_args())
+
+
+def render_month_page(canteen: Canteen, month: date, status: int = 200) -> Any:
+    """The monthly ledger page of a canteen's month, with its sign-off state, answered with ``status``."""
     ledger = month_ledger(db.session, _settings(), canteen, month)
     # A comparison with a month that has gaps says so, or its drop would look like a real one.
     previous_incomplete = ledger.previous.missing_slots > 0 or not ledger.complete
@@ -346,7 +351,9 @@ def month_page() -> Any:
         next_month=add_months(month, 1),
         season=settings.season_of(month.month), can_edit=_can_edit(),
         meal_has_weights=lambda row, meal: any(key[0] == meal for key in row.cells),
-        month_column_g=ledger.column_g, month_diners=ledger.diners_of)
+        month_column_g=ledger.column_g, month_diners=ledger.diners_of,
+        signoff=month_signoff(db.session, canteen, month), zone=settings.zone,
+        month_over=local_today(settings.zone) > month_end(month)), status
 
 
 @bp.route("/month.xlsx")
@@ -356,7 +363,8 @@ def month_xlsx() -> Any:
     canteen = _canteen_from_args()
     month = _month_from_args()
     ledger = month_ledger(db.session, _settings(), canteen, month)
-    content = ledger_workbook_bytes(ledger, _settings(), english=_english())
+    content = ledger_workbook_bytes(ledger, _settings(), english=_english(),
+                                    signoff=month_signoff(db.session, canteen, month))
     return send_file(BytesIO(content), as_attachment=True,
                      download_name=f"ledger-{canteen.code}-{month:%Y-%m}.xlsx",
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

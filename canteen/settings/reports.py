@@ -15,6 +15,8 @@ class SchedulerSettings(Strict):
     catch_up: bool = True
     retention_time: time = time(3, 0)
     backup_time: time = time(2, 30)
+    # The nightly re-computation of every history chain (canteen verify).
+    verify_time: time = time(2, 0)
     spot_check_draw_day: int = Field(default=1, ge=1, le=28)
     spot_check_draw_time: time = time(6, 30)
 
