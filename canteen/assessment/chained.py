@@ -27,6 +27,7 @@ def _facts(revision: AssessmentRevision) -> LinkFacts:
                 "at": revision.created_at})
 
 
+# Not serialised: two revisions of one assessment at once are two people acting on it, and one must lose.
 ASSESSMENT_REVISION = ChainedKind(
     "assessment_revision", AssessmentRevision, _facts,
     lambda: select(AssessmentRevision).options(joinedload(AssessmentRevision.assessment)))

@@ -22,6 +22,7 @@ class ChainAlert:
 def chain_alert(session: Session, settings: AppConfig, examples: int = 3) -> ChainAlert | None:
     """The newest check when it found breaks, else None."""
     check = latest_check(session)
+    # Only the newest check counts: a failure fixed and checked again leaves the dashboard.
     if check is None or check.ok:
         return None
     names = Names(session, settings)

@@ -42,6 +42,7 @@ def verify_command(seal_existing: bool, lang: str | None) -> None:
             click.echo(_("BREAK: %(where)s: %(what)s", where=words.where, what=words.what))
         click.echo(_("checked %(links)s link(s) in %(streams)s chain(s): %(n)s break(s)", links=check.links,
                      streams=check.streams, n=check.breaks))
+    # Non-zero on any break, so cron or a monitoring script can alert without reading the text.
     sys.exit(1 if findings.breaks else 0)
 
 

@@ -107,6 +107,7 @@ def journal(session: Session, settings: AppConfig, wanted: JournalFilter, page: 
              if part is not None]
     if not parts:
         return [], 0
+    # One ordered, paged query over both tables, so a page never mixes two sort orders.
     rows = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
     total = session.scalar(select(func.count()).select_from(rows)) or 0
     found = session.execute(select(rows.c.source, rows.c.row_id)

@@ -15,6 +15,7 @@ audit page and the dashboard can each put it in words in the reader's language. 
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import groupby
@@ -38,6 +39,9 @@ WHERE_KEYS = ("canteen", "month", "day", "meal", "stream", "number", "contractor
               "diner", "step", "action", "entry", "diner_count")
 # Breaks kept per check; the count is always complete.
 REPORT_LIMIT = 1000
+# Streams checked per round, and record ids per query.
+STREAM_BATCH = 200
+ID_BATCH = 500
 
 
 @dataclass
@@ -101,6 +105,7 @@ def _safe_hash(link: ChainLink) -> str | None:
 def _check_link(link: ChainLink, records: dict[str, dict[int, Any]], findings: Findings) -> None:
     chained = _content(link).get("record") or {}
     where = where_of(link.kind, chained, link.seq)
+    # The link against itself: any edit of its columns or content (even a consistent one) changes the hash.
     computed = _safe_hash(link)
     if computed != link.hash:
         findings.add("hash", link.kind, where, stored=link.hash, computed=computed)
@@ -109,6 +114,7 @@ def _check_link(link: ChainLink, records: dict[str, dict[int, Any]], findings: F
     if kind is None or record is None:
         findings.add("missing", link.kind, where)
         return
+    # The record against the link: recomputed with the same function that described it when it was written.
     facts = kind.facts(record)
     now = plain(facts.record)
     if now != chained or facts.stream != link.stream:
@@ -118,6 +124,7 @@ def _check_link(link: ChainLink, records: dict[str, dict[int, Any]], findings: F
 def _check_stream(links: Sequence[ChainLink], records: dict[str, dict[int, Any]], findings: Findings) -> None:
     expected, previous = 1, GENESIS
     for link in links:
+        # A gap already explains why the next link names a predecessor that is not there: one finding.
         if link.seq != expected:
             where = where_of(link.kind, _content(link).get("record") or {}, link.seq)
             findings.add("gap", link.kind, where, first=expected, last=link.seq - 1)
@@ -128,16 +135,17 @@ def _check_stream(links: Sequence[ChainLink], records: dict[str, dict[int, Any]]
         expected, previous = link.seq + 1, link.hash
 
 
-def _check_unchained(records: dict[str, dict[int, Any]], linked: set[tuple[str, int]],
-                     findings: Findings) -> None:
+def _check_unchained(session: Session, findings: Findings) -> None:
+    # An anti-join in SQL: only the records without a link come back.
     for kind in ALL_KINDS:
-        for record_id, record in records[kind.kind].items():
-            if (kind.kind, record_id) not in linked:
-                findings.add("unchained", kind.kind, where_of(kind.kind, plain(kind.facts(record).record)))
+        linked = select(ChainLink.id).where(ChainLink.kind == kind.kind, ChainLink.record_id == kind.model.id)
+        for record in session.scalars(kind.query().where(~linked.exists()).order_by(kind.model.id)):
+            findings.add("unchained", kind.kind, where_of(kind.kind, plain(kind.facts(record).record)))
 
 
 def _check_entries(session: Session, findings: Findings) -> None:
     """Each entry's current weight, note, void and dish against its newest revision (in SQL)."""
+    # In SQL rather than through the links: only the mismatches come back, however large the ledger.
     newest = (select(WasteEntryRevision.entry_id, func.max(WasteEntryRevision.number).label("number"))
               .group_by(WasteEntryRevision.entry_id).subquery())
     revision = aliased(WasteEntryRevision)
@@ -195,6 +203,7 @@ def _check_escalations(session: Session, heads: dict[str, ChainLink], findings: 
                          {"escalation": escalation.id, "diner": escalation.diner_id, "step": escalation.step,
                           "kind": "escalation_action"})
             continue
+        # The newest line's snapshot is the decision as it must stand now; older snapshots are history.
         content = _content(link)
         chained_state = content.get("state")
         # Without a snapshot (an unreadable link, already reported as altered) there is nothing to compare.
@@ -208,6 +217,8 @@ def _check_escalations(session: Session, heads: dict[str, ChainLink], findings: 
 
 def _check_rewritten(previous: dict[str, list[Any]], positions: dict[tuple[str, int], ChainLink],
                      since: datetime | None, findings: Findings) -> None:
+    # A tail cut off (newest records and links deleted together) or a chain rehashed from some point on is
+    # consistent in itself; only a head seen before gives it away.
     for stream, (seq, stored) in sorted(previous.items()):
         link = positions.get((stream, seq))
         if link is None or link.hash != stored:
@@ -218,37 +229,64 @@ def _check_rewritten(previous: dict[str, list[Any]], positions: dict[tuple[str, 
                          since=plain(since) if since else None)
 
 
-def _load_records(session: Session) -> dict[str, dict[int, Any]]:
-    return {kind.kind: {record.id: record for record in session.scalars(kind.query())} for kind in ALL_KINDS}
+def _records_for(session: Session, links: Sequence[ChainLink]) -> dict[str, dict[int, Any]]:
+    """The records the links name, by kind and id, loaded in chunks."""
+    wanted: dict[str, list[int]] = defaultdict(list)
+    for link in links:
+        wanted[link.kind].append(link.record_id)
+    records: dict[str, dict[int, Any]] = defaultdict(dict)
+    for name, ids in wanted.items():
+        kind = BY_NAME.get(name)
+        if kind is None:
+            continue
+        for start in range(0, len(ids), ID_BATCH):
+            query = kind.query().where(kind.model.id.in_(ids[start:start + ID_BATCH]))
+            records[name].update((record.id, record) for record in session.scalars(query))
+    return records
 
 
 def verify(session: Session, previous_heads: dict[str, list[Any]] | None = None,
            since: datetime | None = None) -> Findings:
     """Re-compute every chain and compare every mirror; read-only."""
     findings = Findings()
-    records = _load_records(session)
-    links = session.scalars(select(ChainLink).order_by(ChainLink.stream, ChainLink.seq)).all()
-    findings.links = len(links)
-    heads: dict[str, ChainLink] = {}
-    for stream, group in groupby(links, key=lambda link: link.stream):
-        stream_links = list(group)
-        _check_stream(stream_links, records, findings)
-        heads[stream] = stream_links[-1]
-        findings.heads[stream] = [stream_links[-1].seq, stream_links[-1].hash]
-    findings.streams = len(heads)
-    _check_unchained(records, {(link.kind, link.record_id) for link in links}, findings)
+    previous = previous_heads or {}
+    escalation_heads: dict[str, ChainLink] = {}
+    streams = session.scalars(select(ChainLink.stream).distinct().order_by(ChainLink.stream)).all()
+    # A batch of streams at a time: the session keeps unchanged rows only while they are referenced, so the
+    # memory a check needs stays bounded however long the history grows.
+    for start in range(0, len(streams), STREAM_BATCH):
+        batch = streams[start:start + STREAM_BATCH]
+        links = session.scalars(select(ChainLink).where(ChainLink.stream.in_(batch))
+                                .order_by(ChainLink.stream, ChainLink.seq)).all()
+        records = _records_for(session, links)
+        findings.links += len(links)
+        for stream, group in groupby(links, key=lambda link: link.stream):
+            stream_links = list(group)
+            _check_stream(stream_links, records, findings)
+            head = stream_links[-1]
+            findings.heads[stream] = [head.seq, head.hash]
+            if head.kind == "escalation_action":
+                escalation_heads[stream] = head
+        seen = {stream: previous[stream] for stream in batch if stream in previous}
+        _check_rewritten(seen, {(link.stream, link.seq): link for link in links}, since, findings)
+    findings.streams = len(findings.heads)
+    # Streams the previous check saw and none of whose links is left.
+    gone = {stream: head for stream, head in previous.items() if stream not in findings.heads}
+    _check_rewritten(gone, {}, since, findings)
+    _check_unchained(session, findings)
     _check_entries(session, findings)
     _check_counts(session, findings)
-    _check_escalations(session, heads, findings)
-    if previous_heads:
-        _check_rewritten(previous_heads, {(link.stream, link.seq): link for link in links}, since, findings)
+    _check_escalations(session, escalation_heads, findings)
     return findings
 
 
 def run_check(session: Session, trigger: str, seal: bool = False) -> tuple[ChainCheck, Findings]:
     """Verify (after sealing unchained records if asked) and record the run; flushes, the caller commits."""
     started = utcnow()
+    # Sealing first, in the same transaction: the check then vouches for what was just sealed.
     sealed = seal_unchained(session) if seal else 0
+    # The newest run, failed or not: after a repair (a restored backup) the next run reports once, then
+    # compares with the repaired heads.
     previous = session.scalar(select(ChainCheck).order_by(ChainCheck.id.desc()).limit(1))
     findings = verify(session, json.loads(previous.heads) if previous else None,
                       previous.finished_at if previous else None)

@@ -49,6 +49,7 @@ def journal_page() -> Any:
     canteens = user_canteens()
     wanted = _wanted(canteens)
     page = _page()
+    # Admins and the discipline office are not limited to canteens, so the filter offers every active one.
     lines, total = journal(db.session, _settings(), wanted, page)
     pages = max(1, -(-total // PER_PAGE))
     chosen = next((canteen.code for canteen in canteens if canteen.id == wanted.canteen_id), "")

@@ -50,6 +50,7 @@ class Names:
         self._cache: dict[tuple[type[Any], Any], Any] = {}
 
     def _row(self, model: type[Any], key: Any) -> Any:
+        # Keys come from stored JSON, which an edit may have made anything: only an int is looked up.
         if not isinstance(key, int) or isinstance(key, bool):
             return None
         if (model, key) not in self._cache:
@@ -84,6 +85,7 @@ class Names:
 
     def user(self, key: Any) -> str:
         """A user's name; no user is the system itself."""
+        # The retention job ends exposures with no actor.
         if key is None:
             return _("the system")
         row = self._row(User, key)
@@ -219,6 +221,7 @@ def field_label(key: str) -> str:
 
 def value_text(names: Names, key: str, value: Any) -> str:
     """A stored value in words."""
+    # Keys become names, codes labels, grams kilograms and UTC local time: nothing raw reaches a page.
     if value is None or value == "":
         return "–"
     simple: dict[str, Callable[[Any], str]] = {
@@ -264,6 +267,7 @@ def break_words(names: Names, finding: dict[str, Any]) -> BreakWords:
     """A stored finding (see canteen.audit.verify) in words."""
     where = where_text(names, finding.get("where") or {})
     problem = finding.get("problem")
+    # Twelve hex digits name a fingerprint well enough for a person comparing two of them.
     fields = finding.get("fields") or []
     stored, computed = _short(finding.get("stored")), _short(finding.get("computed"))
     texts = {

@@ -44,6 +44,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
 
 
 def _act(action: Callable[..., MonthSignoff], *fields: str) -> Any:
+    # The services check role, scope and fields; their errors become the API's JSON answers (403/409/422).
     data = json_body()
     signoff = action(db.session, current_app.config["SETTINGS"], api_user(), data.get("canteen"),
                      data.get("month"), **{field: data.get(field) for field in fields})
@@ -57,6 +58,7 @@ def _act(action: Callable[..., MonthSignoff], *fields: str) -> Any:
           tag="ledger")
 def get_month_state() -> Any:
     """The sign-off state of a canteen's month."""
+    # Every ledger reader may see whether a month is signed; only signing needs more.
     require_api("ledger.view")
     canteen, month = canteen_and_month_args()
     return jsonify(signoff_as_dict(month_signoff(db.session, canteen, month)))

@@ -39,6 +39,7 @@ def _refuse_when_closed(session: Session, facts: LinkFacts, current: Head | None
     """A closed month takes no change until someone reopens it (the check runs under the stream's lock)."""
     if current is None or current.kind != "month_closed":
         return
+    # Named in the refusal, so the manager knows whom to ask to reopen it.
     signoff = session.get(LedgerMonthSignoff, current.record_id)
     canteen = session.get(Canteen, facts.canteen_id)
     month = facts.month.strftime("%Y-%m") if facts.month else "?"
@@ -50,6 +51,7 @@ def _refuse_when_closed(session: Session, facts: LinkFacts, current: Head | None
 
 def _waste_facts(revision: WasteEntryRevision) -> LinkFacts:
     entry = revision.entry
+    # The month of the weighing's day, not of the writing: a correction in August belongs to July's ledger.
     month = month_start(entry.day)
     return LinkFacts(
         stream=ledger_stream(entry.canteen_id, month), canteen_id=entry.canteen_id, month=month,
@@ -85,6 +87,8 @@ def _signoffs(action: str) -> Select[Any]:
     return select(LedgerMonthSignoff).where(LedgerMonthSignoff.action == action)
 
 
+# Weighings and counts queue on their month's lock: independent writers (scales, the daily page) must all get
+# in; only a closed month turns them away.
 WASTE_REVISION = ChainedKind(
     "waste_revision", WasteEntryRevision, _waste_facts,
     lambda: select(WasteEntryRevision).options(joinedload(WasteEntryRevision.entry)),
