@@ -126,6 +126,9 @@ def test_a_change_after_the_preparer_signed_asks_for_a_new_signature(ctx: Sessio
 
 # -- the ledger page, with CSRF protection on ----------------------------------------------------------------
 
+PASSWORD = "tray-return-2021"  # what make_user gives every test user
+
+
 def _token(page: bytes) -> str:
     found = re.search(rb'name="csrf_token" value="([^"]+)"', page)
     assert found, "the page has no CSRF token"
@@ -134,7 +137,7 @@ def _token(page: bytes) -> str:
 
 def _login(client: FlaskClient, user: User) -> None:
     page = client.get("/login")
-    response = client.post("/login", data={"username": user.username, "password": "password123",
+    response = client.post("/login", data={"username": user.username, "password": PASSWORD,
                                            "csrf_token": _token(page.data)})
     assert response.status_code == 302
 
