@@ -161,7 +161,7 @@ def where_text(names: Names, where: dict[str, Any]) -> str:
             parts.append(names.stream(where["stream"]))
         elif kind == "diner_revision":
             parts.append(_("diner count"))
-        elif kind in ("month_prepared", "month_closed", "month_reopened"):
+        elif kind in ("month_prepared", "month_closed", "month_reopened", "ledger"):
             parts.append(kind_label(kind))
     if "number" in where:
         parts.append(_("revision %(n)s", n=where["number"]))

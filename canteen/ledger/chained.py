@@ -35,18 +35,23 @@ def canteen_name(canteen: Canteen | None) -> str:
     return canteen.name_en if str(get_locale()).startswith("en") else canteen.name_zh
 
 
-def _refuse_when_closed(session: Session, facts: LinkFacts, current: Head | None) -> None:
-    """A closed month takes no change until someone reopens it (the check runs under the stream's lock)."""
+def _refuse_closed(session: Session, canteen_id: int | None, month: date | None,
+                   current: Head | None) -> None:
+    """A closed month takes no change until someone reopens it (checked under the stream's lock)."""
     if current is None or current.kind != "month_closed":
         return
     # Named in the refusal, so the manager knows whom to ask to reopen it.
     signoff = session.get(LedgerMonthSignoff, current.record_id)
-    canteen = session.get(Canteen, facts.canteen_id)
-    month = facts.month.strftime("%Y-%m") if facts.month else "?"
+    canteen = session.get(Canteen, canteen_id)
     closer = signoff.actor.name if signoff else "?"
     raise Conflict(_("the ledger of %(canteen)s for %(month)s was closed by %(name)s; it must be reopened "
-                     "(with a reason) before it can change", canteen=canteen_name(canteen), month=month,
-                     name=closer), {"month": _("month closed")})
+                     "(with a reason) before it can change", canteen=canteen_name(canteen),
+                     month=month.strftime("%Y-%m") if month else "?", name=closer),
+                   {"month": _("month closed")})
+
+
+def _refuse_when_closed(session: Session, facts: LinkFacts, current: Head | None) -> None:
+    _refuse_closed(session, facts.canteen_id, facts.month, current)
 
 
 def _waste_facts(revision: WasteEntryRevision) -> LinkFacts:
@@ -106,6 +111,19 @@ MONTH_REOPENED = ChainedKind("month_reopened", LedgerMonthSignoff, _signoff_fact
                              lambda: _signoffs("reopened"), serialised=True)
 SIGNOFF_KINDS = {"prepared": MONTH_PREPARED, "closed": MONTH_CLOSED, "reopened": MONTH_REOPENED}
 KINDS = (WASTE_REVISION, DINER_REVISION, MONTH_PREPARED, MONTH_CLOSED, MONTH_REOPENED)
+
+
+def hold_month(session: Session, canteen_id: int, day: date, refuse_closed: bool = True) -> None:
+    """Before writing to a canteen's month: queue on its chain's lock, and refuse a closed month (409).
+
+    Taken before the first row is written, so a writer waiting on another's unique key (a cell, a count)
+    never holds the lock that other writer waits for: no deadlock, and a closed month costs no work.
+    ``refuse_closed=False`` only locks: the write may turn out to change nothing (and appending refuses it).
+    """
+    month = month_start(day)
+    current = month_head(session, canteen_id, month, lock=True)
+    if refuse_closed:
+        _refuse_closed(session, canteen_id, month, current)
 
 
 def link_waste_revision(session: Session, revision: WasteEntryRevision) -> None:

@@ -13,7 +13,7 @@ from canteen.config import AppConfig
 from canteen.core.errors import FieldErrors, Forbidden
 from canteen.core.permissions import has_permission
 from canteen.core.validation import clean_text, parse_day
-from canteen.ledger.chained import link_diner_revision
+from canteen.ledger.chained import hold_month, link_diner_revision
 from canteen.ledger.models import DinerCount, DinerCountRevision
 from canteen.reference.validation import check_day_allowed, resolve_canteen, resolve_meal
 
@@ -69,6 +69,8 @@ def set_diner_count(session: Session, settings: AppConfig, actor: User, *, cante
     # Each None above has left a field error, and raise_if_any has raised it.
     assert canteen_row and parsed_day and meal_row and parsed is not None
 
+    # A count sent again unchanged is no change, even in a closed month; a real one is refused when chained.
+    hold_month(session, canteen_row.id, parsed_day, refuse_closed=False)
     row = session.scalar(select(DinerCount).where(DinerCount.canteen_id == canteen_row.id,
                                                   DinerCount.day == parsed_day,
                                                   DinerCount.meal_id == meal_row.id))

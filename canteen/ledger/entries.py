@@ -14,7 +14,7 @@ from canteen.config import AppConfig
 from canteen.core.errors import Conflict, FieldErrors, Forbidden, InvalidInput, NotFound
 from canteen.core.permissions import can_access_canteen, has_permission
 from canteen.core.validation import clean_text, parse_day, parse_weight_g
-from canteen.ledger.chained import link_waste_revision
+from canteen.ledger.chained import hold_month, link_waste_revision
 from canteen.ledger.models import SOURCES, WasteEntry, WasteEntryRevision
 from canteen.reference.services import dish_by_name
 from canteen.reference.validation import check_day_allowed, resolve_canteen, resolve_meal, resolve_stream
@@ -70,6 +70,7 @@ def record_entry(session: Session, settings: AppConfig, actor: User, data: Mappi
                                {"client_id": _("already used for entry %(id)s", id=existing.id)})
             return RecordResult(existing, False)
 
+    hold_month(session, canteen.id, day)
     dish = dish_by_name(session, dish_name) if dish_name else None
     entry = WasteEntry(canteen=canteen, day=day, meal=meal, stream=stream, dish=dish, weight_g=weight_g,
                        note=note, source=source, client_id=client_id, created_by=actor)
@@ -107,6 +108,7 @@ def correct_entry(session: Session, settings: AppConfig, actor: User, entry_id: 
     # A correction that changes nothing would add a revision that only clutters the history.
     if weight_g == entry.weight_g and note_text == entry.note:
         raise InvalidInput(_("nothing changed"), {"weight": _("the same as the current value")})
+    hold_month(session, entry.canteen_id, entry.day)
     _append_revision(entry, actor, weight_g=weight_g, note=note_text, voided=False, reason=reason_text)
     session.flush()
     link_waste_revision(session, entry.revisions[-1])
@@ -122,6 +124,7 @@ def void_entry(session: Session, actor: User, entry_id: int, reason: Any) -> Was
     if entry.voided:
         errors["reason"] = _("this entry is already void")
     errors.raise_if_any(_("the entry was not voided"))
+    hold_month(session, entry.canteen_id, entry.day)
     _append_revision(entry, actor, weight_g=entry.weight_g, note=entry.note, voided=True, reason=reason_text)
     session.flush()
     link_waste_revision(session, entry.revisions[-1])

@@ -91,6 +91,9 @@ def _checked_target(session: Session, actor: User, canteen: Any, month: Any,
         pass
     if first is None:
         errors["month"] = _("expected YYYY-MM")
+    # A month before the canteen opened has no ledger to sign.
+    elif row is not None and month_end(first) < row.opened_on:
+        errors["month"] = _("before the canteen opened on %(day)s", day=row.opened_on.isoformat())
     errors.raise_if_any(_("nothing was signed"))
     assert row is not None and first is not None  # raise_if_any raised for either missing
     return row, first

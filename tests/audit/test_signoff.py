@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from canteen.audit.verify import verify
@@ -21,7 +21,7 @@ from canteen.core.errors import Conflict, Forbidden, InvalidInput
 from canteen.ledger.chained import ledger_stream
 from canteen.extensions import db
 from canteen.ledger.entries import correct_entry, record_entry, void_entry
-from canteen.ledger.models import LedgerMonthSignoff
+from canteen.ledger.models import LedgerMonthSignoff, WasteEntryRevision
 from canteen.ledger.signoff import close_month, month_signoff, prepare_month, reopen_month
 from canteen.reference.models import Canteen
 from tests.audit.conftest import CANTEEN, FIRST, MONTH, People, fresh_verify, links_of
@@ -73,9 +73,10 @@ def test_the_same_person_cannot_prepare_and_review(ctx: Session, settings: AppCo
 def test_a_month_is_signed_only_once_it_is_over(ctx: Session, settings: AppConfig, people: People) -> None:
     with pytest.raises(Conflict, match="not over"):
         prepare_month(ctx, settings, people["manager"], CANTEEN, "2999-01")
-    with pytest.raises(InvalidInput) as bad:
-        prepare_month(ctx, settings, people["manager"], CANTEEN, "July")
-    assert set(bad.value.fields) == {"month"}
+    for month in ("July", "2018-12", "0001-01", 202107):
+        with pytest.raises(InvalidInput) as bad:
+            prepare_month(ctx, settings, people["manager"], CANTEEN, month)
+        assert set(bad.value.fields) == {"month"}
 
 
 def test_a_closed_month_refuses_every_change_until_reopened(ctx: Session, settings: AppConfig, people: People,
@@ -94,6 +95,8 @@ def test_a_closed_month_refuses_every_change_until_reopened(ctx: Session, settin
             change()
         assert refused.value.status == 409
         assert "was closed by assessor" in refused.value.message
+        # Refused before anything was written, not rolled back after.
+        assert ctx.scalar(select(func.count()).select_from(WasteEntryRevision)) == 1
         ctx.rollback()
     # Other months and canteens are untouched by the close.
     weigh("2021-08-02", "lunch", "plate", 3)
@@ -229,6 +232,8 @@ def test_closing_and_reopening_through_the_api(api_as: Callable, session: Sessio
     stored = manager.post("/waste-entries", json={"canteen": CANTEEN, "date": "2021-07-05", "meal": "lunch",
                                                   "stream": "plate", "weight": 12})
     assert stored.status_code == 201
+    count = {"canteen": CANTEEN, "date": "2021-07-05", "meal": "lunch", "count": 300}
+    assert manager.put("/diner-counts", json=count).status_code == 201
     body = {"canteen": CANTEEN, "month": MONTH}
     assert manager.post("/ledger-months/close", json=body).status_code == 403
     prepared = manager.post("/ledger-months/prepare", json=body)
@@ -246,6 +251,9 @@ def test_closing_and_reopening_through_the_api(api_as: Callable, session: Sessio
     counted = manager.put("/diner-counts", json={"canteen": CANTEEN, "date": "2021-07-06", "meal": "lunch",
                                                  "count": 200})
     assert counted.status_code == 409
+    # A count sent again unchanged (a retry) changes nothing, so a closed month answers it; a new value not.
+    assert manager.put("/diner-counts", json=count).status_code == 200
+    assert manager.put("/diner-counts", json=count | {"count": 310, "reason": "recount"}).status_code == 409
     assert assessor.post("/ledger-months/reopen", json=body).status_code == 422
     reopened = assessor.post("/ledger-months/reopen", json=body | {"reason": "late diner counts"})
     assert reopened.status_code == 200 and reopened.json["reopen_reason"] == "late diner counts"
