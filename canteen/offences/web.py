@@ -21,7 +21,8 @@ from canteen.db import utcnow
 from canteen.diners.services import diner_by_card
 from canteen.extensions import db
 from canteen.offences.appeals import decide_appeal, file_appeal
-from canteen.offences.escalations import approve, get_escalation, record_letter_sent, record_warning, reject
+from canteen.offences.escalations import (approve, get_escalation, record_letter_sent, record_warning, reject,
+                                          status_words)
 from canteen.offences.export import record_as_dict, record_zip
 from canteen.offences.history import diner_record
 from canteen.offences.ladder import confirmer_ids, on_board
@@ -49,10 +50,7 @@ def step_label(step: str | None) -> str:
 
 def escalation_status_label(status: str) -> str:
     """The translated name of an escalation status."""
-    return {"open": _("to be given"), "given": _("given"), "pending_approval": _("awaiting approval"),
-            "approved": _("approved"), "rejected": _("rejected"), "superseded": _("superseded by a recount"),
-            "withdrawn": _("withdrawn (decision corrected)"), "annulled": _("annulled on appeal"),
-            "suspended": _("suspended by an appeal")}.get(status, status)
+    return status_words(status)
 
 
 def action_label(action: str) -> str:
