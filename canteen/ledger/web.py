@@ -20,6 +20,7 @@ from canteen.core.permissions import can_access_canteen, has_permission
 from canteen.core.timeutil import add_months, local_today, month_end, month_start, parse_month
 from canteen.core.validation import parse_weight_g
 from canteen.extensions import db
+from canteen.ledger.chained import hold_month
 from canteen.ledger.diners import parse_count, set_diner_count
 from canteen.ledger.disposals import list_disposals, record_disposal, void_disposal
 from canteen.ledger.entries import correct_entry, get_entry, record_entry, void_entry
@@ -314,6 +315,8 @@ class _Stale(Exception):
 def _apply_daily_plan(settings: Any, canteen: Any, day: date, plan: WeightPlan, diner_plan: DinerPlan,
                       reason: str) -> None:
     """Store every planned change through the ledger services; the caller commits once (all or nothing)."""
+    # A closed month is refused as such (409 in words) before any cell could be mistaken for a stale one.
+    hold_month(db.session, canteen.id, day)
     for kind, cell, grams in plan:
         current = cell.entries[0] if cell.entries else None
         # Each change says what it was planned against (empty, or the revision shown); the services refuse
