@@ -5,7 +5,7 @@ from canteen.assessment.spotchecks.models import (SpotCheck, SpotCheckDraw, Spot
                                                   SpotCheckReweigh, SpotCheckSlot)
 from canteen.audit.models import ChainCheck
 from canteen.auth.models import ApiToken, LoginFailure, User, UserCanteen
-from canteen.camera_events.models import CameraEvent, CameraStatus, EventReview
+from canteen.camera_events.models import CameraEvent, CameraStatus, EventReview, EvidenceAccess
 from canteen.chain.models import ChainLink
 from canteen.db import Base
 from canteen.diners.models import Diner, DinerRevision
@@ -19,8 +19,8 @@ __all__ = [
     "ApiToken", "Appeal", "Assessment", "AssessmentLine", "AssessmentRevision", "AuditEntry", "Base",
     "CameraEvent", "CameraStatus", "Canteen", "ChainCheck", "ChainLink", "Contractor", "ContractorCanteen",
     "ContractorUser", "Diner", "DinerCount", "DinerCountRevision", "DinerRevision", "Dish", "Disposal",
-    "Escalation", "EscalationAction", "EventReview", "JobRun", "LedgerMonthSignoff", "LoginFailure", "Meal",
-    "MissingEntryCheck", "Offence", "ProposalDecision", "ReportRun", "RetentionLog", "SchedulerStart",
-    "SheetVersion", "SpotCheck", "SpotCheckDraw", "SpotCheckFinding", "SpotCheckPhoto", "SpotCheckReweigh",
-    "SpotCheckSlot", "Stream", "User", "UserCanteen", "WasteEntry", "WasteEntryRevision",
+    "Escalation", "EscalationAction", "EventReview", "EvidenceAccess", "JobRun", "LedgerMonthSignoff",
+    "LoginFailure", "Meal", "MissingEntryCheck", "Offence", "ProposalDecision", "ReportRun", "RetentionLog",
+    "SchedulerStart", "SheetVersion", "SpotCheck", "SpotCheckDraw", "SpotCheckFinding", "SpotCheckPhoto",
+    "SpotCheckReweigh", "SpotCheckSlot", "Stream", "User", "UserCanteen", "WasteEntry", "WasteEntryRevision",
 ]

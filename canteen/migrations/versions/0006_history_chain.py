@@ -1,7 +1,7 @@
 """history chain: chain links, month sign-offs (close/reopen), chain check runs
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0007
 Create Date: 2026-12-01
 
 Records written before this revision have no chain link: ``canteen verify --seal-existing`` chains them
@@ -13,7 +13,7 @@ import canteen.db
 
 
 revision = '0006'
-down_revision = '0004'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
