@@ -3,18 +3,27 @@
 The CJK font FILE is registered with matplotlib here, on first use in each process. matplotlib's font cache is
 not trusted: on a machine where the cache was built before the CJK fonts were installed, the family is simply
 absent from it, and every Chinese label would silently render as an empty box. This kernel module imports only
-matplotlib and the standard library, so any feature (the report engine in ``reports/``, the assessment's year
-chart) draws through it without importing another feature.
+matplotlib (with numpy and Pillow, which matplotlib itself requires) and the standard library, so any
+feature (the report engine in ``reports/``, the assessment's year chart) draws through it without importing
+another feature.
+
+Writing a figure is most of what a chart costs, so ``png_bytes`` draws it once on its Agg canvas and stores
+a grey chart as an 8-bit grey PNG (a quarter of the RGBA data, lossless for grey pixels), and ``svg_bytes``
+reuses the layout of a figure already drawn instead of computing it again.
 """
 from __future__ import annotations
 
+import io
 import logging
 import shutil
 import subprocess
 import threading
 from pathlib import Path
+from typing import Literal
 
 import matplotlib
+import numpy
+from PIL import Image
 from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -80,10 +89,47 @@ def setup_fonts() -> str:
     return _family
 
 
-def new_figure(size: tuple[float, float], dpi: float | None = None) -> Figure:
+def new_figure(size: tuple[float, float], dpi: float | None = None,
+               layout: Literal["constrained", "tight"] = "constrained") -> Figure:
     """A Figure (never pyplot: no global state, thread-safe) with the CJK font ready and an Agg canvas."""
     setup_fonts()
-    figure = Figure(figsize=size, dpi=dpi, layout="constrained")
+    figure = Figure(figsize=size, dpi=dpi, layout=layout)
     # Without pyplot nothing attaches a canvas, and a bare Figure cannot be saved.
     FigureCanvasAgg(figure)
     return figure
+
+
+def _agg_canvas(figure: Figure) -> FigureCanvasAgg:
+    canvas = figure.canvas
+    # new_figure attaches an Agg canvas; a figure made elsewhere gets one here.
+    return canvas if isinstance(canvas, FigureCanvasAgg) else FigureCanvasAgg(figure)
+
+
+def png_bytes(figure: Figure, dpi: float) -> bytes:
+    """The figure as PNG at ``dpi``: 8-bit grey when every pixel is an opaque grey, else RGBA; no metadata."""
+    figure.set_dpi(dpi)
+    canvas = _agg_canvas(figure)
+    canvas.draw()
+    rgba = numpy.asarray(canvas.buffer_rgba())
+    grey = rgba[..., 0]
+    # The report charts are drawn in greys only (they must print in black and white); checked, not assumed,
+    # so a coloured chart keeps its colours.
+    if (rgba[..., 3] == 255).all() and (rgba[..., 1] == grey).all() and (rgba[..., 2] == grey).all():
+        image = Image.fromarray(numpy.ascontiguousarray(grey))
+    else:
+        image = Image.fromarray(numpy.ascontiguousarray(rgba))
+    buffer = io.BytesIO()
+    # No text chunks (no software name or date): re-running a report gives the same bytes.
+    image.save(buffer, format="png", dpi=(dpi, dpi))
+    return buffer.getvalue()
+
+
+def svg_bytes(figure: Figure) -> bytes:
+    """The figure as SVG, without a date or creator, for printing at any size."""
+    # A figure drawn already (for its PNG) keeps the positions its layout gave it; laying it out again would
+    # cost a third of the drawing and move nothing.
+    if not figure.stale and figure.get_layout_engine() is not None:
+        figure.set_layout_engine("none")
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    return buffer.getvalue()

@@ -162,6 +162,9 @@ def _pdf_text(content: bytes) -> str:
 @pytest.mark.render
 def test_a_report_run_twice_gives_the_same_files_with_the_figures(demo_app: Flask, settings: AppConfig,
                                                                   tmp_path: Path) -> None:
+    # With the optional SVG copies too: they reuse the layout of the PNG drawing and must be stable as well.
+    settings = settings.model_copy(
+        update={"reports": settings.reports.model_copy(update={"chart_svg": True})})
     with demo_app.app_context():
         zonghe = _canteen(db.session, "zonghe")
         first = produce_report(db.session, settings, AUGUST, zonghe, tmp_path, trigger="cli", now=NOW)
@@ -241,6 +244,9 @@ def test_the_all_canteens_report_sums_the_canteens(demo_app: Flask, settings: Ap
     html = (folder / "report.html").read_text(encoding="utf-8")
     assert "综合办公区餐厅" in html and "八大街综合楼餐厅" in html
     assert 'id="canteen-table"' in html
+    # One drawing per chart by default: the PNG serves the page, the PDF and the download; no SVG copy.
+    assert sorted(path.suffix for path in (folder / "charts").iterdir()) == [".png"] * 8
+    assert len(_pdf_images(PdfReader(folder / "report.pdf"))) == 8
 
 
 @pytest.mark.render
@@ -254,7 +260,7 @@ def test_a_failed_run_leaves_the_last_good_report(demo_app: Flask, settings: App
         folder = Path(good.directory)
         before = _files(folder)
 
-        def half_written(report, staging: Path) -> None:
+        def half_written(report, staging: Path, *options) -> None:
             (staging / "report.html").write_text("half", encoding="utf-8")
             raise OSError(28, "No space left on device")
 
