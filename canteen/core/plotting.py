@@ -25,7 +25,7 @@ import matplotlib
 import numpy
 from PIL import Image
 from matplotlib import font_manager
-from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.figure import Figure
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,9 @@ KNOWN_FILES = (
 )
 _lock = threading.Lock()
 _family: str | None = None
+# Renderers kept per thread, one per figure size and resolution (a report draws two sizes).
+_renderers = threading.local()
+KEPT_RENDERERS = 2
 
 
 class FontMissing(RuntimeError):
@@ -89,13 +92,40 @@ def setup_fonts() -> str:
     return _family
 
 
+class SharedRendererCanvas(FigureCanvasAgg):
+    """An Agg canvas that draws on its thread's renderer for the figure's size, shared by every figure.
+
+    matplotlib caches the measured size of each text per renderer, so a renderer per figure measured the same
+    month labels, tick numbers and titles again in every chart of every report. The pixels of a draw are
+    therefore only good until the next figure of that size is drawn in the same thread: read them at once
+    (``png_bytes`` and ``savefig`` do).
+    """
+
+    def get_renderer(self) -> RendererAgg:
+        """The thread's renderer for this figure's size and resolution, made on first use."""
+        width, height = self.figure.bbox.size
+        key = (width, height, self.figure.dpi)
+        kept: dict[tuple[float, float, float], RendererAgg] | None = getattr(_renderers, "by_size", None)
+        if kept is None:
+            kept = _renderers.by_size = {}
+        renderer = kept.pop(key, None)
+        if renderer is None:
+            renderer = RendererAgg(width, height, self.figure.dpi)
+        # The most recently used last; the oldest goes beyond KEPT_RENDERERS (each holds its pixel buffer).
+        kept[key] = renderer
+        while len(kept) > KEPT_RENDERERS:
+            del kept[next(iter(kept))]
+        self.renderer = renderer
+        return renderer
+
+
 def new_figure(size: tuple[float, float], dpi: float | None = None,
                layout: Literal["constrained", "tight"] = "constrained") -> Figure:
     """A Figure (never pyplot: no global state, thread-safe) with the CJK font ready and an Agg canvas."""
     setup_fonts()
     figure = Figure(figsize=size, dpi=dpi, layout=layout)
     # Without pyplot nothing attaches a canvas, and a bare Figure cannot be saved.
-    FigureCanvasAgg(figure)
+    SharedRendererCanvas(figure)
     return figure
 
 
