@@ -1,140 +1,108 @@
-"""Camera worker throughput on 720p and 1080p: decoding alone vs the whole worker at its analysis rate.
+"""Whole-process CPU of `canteen-camera analyze` against a process that only decodes the same clip.
 
-Clips are made at run time in a temporary directory (the shared real footage upscaled, or synthetic
-frames when it is absent). Run: .venv/bin/python bench/camera_bench.py [--seconds 30]
+Clips are made at run time from the synthetic tray-return footage (tests/camera/camsynth.py) with a lunch
+load: a diner every 5 s, 30 % of them leaving a deposit, at 10 fps, scaled to 720p and 360p, H.264 (PyAV's
+libx264) or MPEG-4 Part 2 without PyAV. Every measurement is a child process (so imports and start-up
+count), CPU from resource.getrusage(RUSAGE_CHILDREN), median of --repeat runs.
+
+Run: .venv/bin/python bench/camera_bench.py [--seconds 60] [--repeat 3]
 """
 from __future__ import annotations
 
 import argparse
-import os
+import resource
+import statistics
+import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
-from typing import Iterator
 
 import cv2
-import numpy as np
 
-from camera.config import DetectorSettings
-from camera.detector import DetectedEvent
-from camera.evidence import EventFrames, write_evidence
-from camera.region import Region
-from camera.pipeline import Pipeline, PipelineSettings
-from camera.source import VideoSource
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from tests.camera import camsynth as cs  # noqa: E402  (the tests' footage generator, found from the root)
 
-SIZES = {"720p": (1280, 720), "1080p": (1920, 1080)}
-# Analysed at the default 5 fps, a 10 fps clip has the worker retrieve exactly every other frame.
-CLIP_FPS = 10.0
-ROI = [(0.25, 0.2), (0.8, 0.2), (0.8, 0.95), (0.25, 0.95)]
+SIZES = {"720p": (1280, 720), "360p": (640, 360)}
+FPS = 10
+DECODE_ONLY = "import cv2, sys\ncap = cv2.VideoCapture(sys.argv[1])\nwhile cap.read()[0]:\n    pass\n"
 
 
-def shared_footage() -> Path:
-    """The real clip from the shared data directory (may be absent)."""
-    base = os.environ.get("CANTEEN_SHARED_DIR")
-    shared = Path(base) if base else Path(__file__).resolve().parents[1].parent / "shared"
-    return shared / "data" / "footage" / "one-by-one-person-detection.mp4"
+def lunch_queue(seconds: float) -> cs.Scenario:
+    """A diner every 5 s; 3 in 10 leave a deposit, the others pass a hand over the bin."""
+    n = max(2, int(seconds / 5.0))
+    kinds = ["dump" if k % 10 in (1, 4, 7) else "hand" for k in range(n)]
+    sc, visits = cs.queue_scenario(kinds, [1.0] * (n - 1), seed=1)
+    # Spread the visits to one every 5 s (gaps follow from each actor's time in the region).
+    gaps = [5.0 - (v.end_s - v.start_s) for v in visits[:-1]]
+    return cs.queue_scenario(kinds, gaps, seed=1, lead_s=2.0, tail_s=3.0)[0]
 
 
-def source_frames(seconds: float) -> Iterator[np.ndarray]:
-    """Frames at 10 fps from the real footage, or moving synthetic shapes if it is missing."""
-    n = int(seconds * CLIP_FPS)
-    real = shared_footage()
-    if real.is_file():
-        cap = cv2.VideoCapture(str(real))
-        for _ in range(n):
-            ok, frame = cap.read()
-            if not ok:
-                break
-            yield frame
-        cap.release()
-        return
-    # Fixed seed: the synthetic clip is the same on every run.
-    rng = np.random.default_rng(0)
-    base = rng.integers(80, 180, (432, 768, 3), dtype=np.uint8)
-    for k in range(n):
-        frame = base.copy()
-        cv2.circle(frame, (100 + (k * 7) % 560, 216), 40, (30, 30, 200), -1)
-        yield frame
-
-
-def make_clip(folder: Path, name: str, size: tuple[int, int], seconds: float) -> Path:
-    """Upscale the source frames into an MPEG-4 clip of the given size."""
-    path = folder / f"{name}.mp4"
-    # MPEG-4 Part 2: the opencv-python wheel has no H.264 encoder.
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), CLIP_FPS, size)
-    for frame in source_frames(seconds):
-        writer.write(cv2.resize(frame, size, interpolation=cv2.INTER_LINEAR))
-    writer.release()
+def make_clip(sc: cs.Scenario, size: tuple[int, int], path: Path) -> Path:
+    """The scenario scaled to size, H.264 if PyAV is there, else MPEG-4 Part 2 through OpenCV."""
+    frames = (cv2.resize(f, size, interpolation=cv2.INTER_LINEAR) for _, f in cs.frames(sc, FPS))
+    try:
+        import av
+    except ImportError:
+        writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), float(FPS), size)
+        for frame in frames:
+            writer.write(frame)
+        writer.release()
+        return path
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=FPS)
+        stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
+        stream.options = {"preset": "veryfast", "crf": "23", "g": str(2 * FPS)}
+        for frame in frames:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="bgr24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
     return path
 
 
-def decode_only(path: Path) -> tuple[int, float, float]:
-    """Grab every frame; return (frames, wall seconds, CPU seconds)."""
-    src = VideoSource(str(path)).open()
-    w0, c0 = time.perf_counter(), time.process_time()
-    n = 0
-    while src.grab():
-        n += 1
-    wall, cpu = time.perf_counter() - w0, time.process_time() - c0
-    src.release()
-    return n, wall, cpu
+def child_cpu(args: list[str]) -> float:
+    """CPU seconds (user + system) of one child process run to its end."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def whole_worker(path: Path, out: Path, analysis_fps: float,
-                 write_files: bool) -> tuple[int, float, float, int]:
-    """The worker's pipeline (ring buffer included); write_files adds the evidence of each event."""
-    settings = PipelineSettings(ROI, [], analysis_fps, DetectorSettings())
-    events: list[DetectedEvent] = []
-
-    def sink(ev: DetectedEvent, frames: EventFrames | None, region: Region) -> None:
-        """Count the event and, if asked, write its evidence."""
-        # The pipeline hands over frames only while it records evidence (the default settings do).
-        if write_files and frames is not None:
-            folder = out / f"{path.stem}-{len(events)}"
-            folder.mkdir(parents=True, exist_ok=True)
-            write_evidence(folder, frames, region)
-        events.append(ev)
-
-    src = VideoSource(str(path)).open()
-    pipeline = Pipeline(settings, sink)
-    w0, c0 = time.perf_counter(), time.process_time()
-    n = 0
-    while pipeline.step(src):
-        n += 1
-    pipeline.finish()
-    wall, cpu = time.perf_counter() - w0, time.process_time() - c0
-    src.release()
-    return n, wall, cpu, len(events)
+def median_cpu(args: list[str], repeat: int) -> float:
+    """Median CPU seconds of repeat runs."""
+    return statistics.median(child_cpu(args) for _ in range(repeat))
 
 
 def main() -> int:
-    """Make the clips, measure, print a table."""
+    """Make the clips, measure, print a table and the cameras per core."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=30.0, help="clip length (default: %(default)s)")
-    parser.add_argument("--analysis-fps", type=float, default=5.0)
+    parser.add_argument("--seconds", type=float, default=60.0, help="clip length (default: %(default)s)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (median)")
     args = parser.parse_args()
-    print(f"OpenCV {cv2.__version__}, {os.cpu_count()} CPUs, cv2 threads {cv2.getNumThreads()}; "
-          f"source: {'real footage' if shared_footage().is_file() else 'synthetic'}, "
-          f"{args.seconds:.0f} s at {CLIP_FPS:.0f} fps, MPEG-4 Part 2 (the wheel has no H.264 encoder)")
-    print("worker = grab every frame, retrieve and analyse 5 a second, keep the pre-roll ring; "
-          "+evidence also writes each event's JPEGs and VP8 clip (in the real worker on a side thread)")
-    print(f"{'clip':6s} {'decode fps':>11s} {'per core':>9s} {'worker fps':>11s} {'per core':>9s} "
-          f"{'+evidence':>10s} {'per core':>9s} {'events':>6s}")
-    per_core: dict[str, tuple[float, float]] = {}
+    sc = lunch_queue(args.seconds)
+    roi = ",".join(f"{x},{y}" for x, y in cs.ROI)
+    py = sys.executable
+    print(f"OpenCV {cv2.__version__}; {sc.duration_s:.0f} s at {FPS} fps, a diner every 5 s, 30 % deposits; "
+          f"analysis at 5 fps; CPU = user+system of the whole child process, median of {args.repeat}")
+    print(f"{'clip':5s} {'decode-only':>12s} {'analyze':>9s} {'ratio':>6s} {'analyze+evidence':>17s} "
+          f"{'ratio':>6s} {'cameras/core @10fps':>20s}")
     with tempfile.TemporaryDirectory(prefix="camera-bench-") as tmp:
         folder = Path(tmp)
         for name, size in SIZES.items():
-            clip = make_clip(folder, name, size, args.seconds)
-            n, wall, cpu = decode_only(clip)
-            m, wall2, cpu2, _ = whole_worker(clip, folder / "evidence", args.analysis_fps, False)
-            k, wall3, cpu3, events = whole_worker(clip, folder / "evidence", args.analysis_fps, True)
-            per_core[name] = (m / cpu2, k / cpu3)
-            print(f"{name:6s} {n / wall:11.1f} {n / cpu:9.1f} {m / wall2:11.1f} {m / cpu2:9.1f} "
-                  f"{k / wall3:10.1f} {k / cpu3:9.1f} {events:6d}")
-    steady, busy = per_core["720p"]
-    print(f"720p cameras at 10 fps per core in real time: {steady / 10:.1f} between events, "
-          f"{busy / 10:.1f} with an event every {args.seconds / max(1, events):.0f} s")
+            clip = make_clip(sc, size, folder / f"{name}.mp4")
+            decode = median_cpu([py, "-c", DECODE_ONLY, str(clip)], args.repeat)
+            analyze = median_cpu([py, "-m", "camera.cli", "analyze", str(clip), "--roi", roi, "--json"],
+                                 args.repeat)
+            runs = []
+            for k in range(args.repeat):
+                runs.append(child_cpu([py, "-m", "camera.cli", "analyze", str(clip), "--roi", roi, "--json",
+                                       "--out", str(folder / f"ev-{name}-{k}")]))
+            evidence = statistics.median(runs)
+            # A live camera delivers sc.duration_s of video in as many seconds: one core carries this many.
+            per_core = sc.duration_s / evidence
+            print(f"{name:5s} {decode:11.2f}s {analyze:8.2f}s {analyze / decode:6.2f} {evidence:16.2f}s "
+                  f"{evidence / decode:6.2f} {per_core:20.1f}")
     return 0
 
 

@@ -27,7 +27,7 @@ Area = Annotated[Polygon, AfterValidator(_check_polygon)]
 
 
 class DetectorSettings(BaseModel):
-    """Knobs of the presence/activity detector; the defaults suit a bin seen from above."""
+    """Knobs of the motion/change detector; the defaults suit a bin seen from above."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -47,10 +47,15 @@ class DetectorSettings(BaseModel):
     still_relative: float = Field(default=0.01, ge=0, lt=1,
                                   description="stillness also needs activity below this share of the "
                                               "changed area")
-    confirm_s: float = Field(default=0.4, ge=0, le=10, description="busy time before an event starts")
-    quiet_gap_s: float = Field(default=1.5, gt=0, le=60, description="quiet time that ends an event")
+    confirm_s: float = Field(default=0.4, ge=0, le=10, description="motion time before an event starts")
+    motion_lag_s: float = Field(default=0.4, gt=0, le=5,
+                                description="motion is the difference from the frame this long before")
+    quiet_gap_s: float = Field(default=0.8, gt=0, le=60,
+                               description="motion-free time that ends an event (its change is judged then)")
     settle_s: float = Field(default=5.0, gt=0, le=60,
-                            description="time a changed pixel must hold still to count as a lasting change")
+                            description="how long a lasting change is kept open for its visitor to move "
+                                        "again (a person standing still) unless someone moves elsewhere; "
+                                        "also the longest frozen picture ignored")
     min_event_s: float = Field(default=0.6, ge=0, le=60, description="shorter events are dropped")
     max_event_s: float = Field(default=60.0, gt=1, le=3600, description="longer events are split")
     background_tau_s: float = Field(default=20.0, gt=0,
@@ -114,8 +119,13 @@ class CameraWorkerSettings(BaseModel):
     heartbeat_interval_s: float = Field(default=30.0, gt=0)
     pre_roll_s: float = Field(default=3.0, ge=0, le=30)
     clip_max_s: float = Field(default=30.0, gt=0, le=600)
-    clip_width: int = Field(default=640, ge=64, le=3840,
+    clip_width: int = Field(default=320, ge=64, le=3840,
                             description="clips are scaled down to at most this width")
+    clip_fps: float = Field(default=2.5, gt=0, le=60,
+                            description="frames a second kept for clips (at most the analysis rate)")
+    watchdog_s: float = Field(default=0.0, ge=0,
+                              description="a camera process without progress for this long is killed "
+                                          "(0: open + read timeout + two heartbeats + 30 s)")
     open_timeout_s: float = Field(default=10.0, gt=0)
     read_timeout_s: float = Field(default=10.0, gt=0)
     reconnect_initial_s: float = Field(default=1.0, gt=0)

@@ -32,6 +32,8 @@ class EventRecord:
     confidence: float
     end_reason: str
     detector_version: str = DETECTOR_VERSION
+    # False: snapshot_public is a black placeholder (the region never became still), not to be published.
+    public_image: bool = True
 
     def to_json(self) -> dict[str, Any]:
         """Plain dict for json.dumps."""
@@ -54,4 +56,5 @@ def make_record(ev: DetectedEvent, camera: str, canteen: str, source_epoch: date
         changed_fraction=float(ev.changed_fraction),
         confidence=float(ev.confidence),
         end_reason=ev.end_reason,
+        public_image=bool(ev.public_image),
     )

@@ -9,7 +9,9 @@ import requests
 
 log = logging.getLogger(__name__)
 
-STATES = ("ok", "connecting", "stalled", "error")
+# "no_signal": the camera has not delivered a single frame since it was started; "stopped": its file has
+# ended or the worker was stopped.
+STATES = ("ok", "connecting", "stalled", "error", "no_signal", "stopped")
 
 
 @dataclass

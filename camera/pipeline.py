@@ -23,8 +23,9 @@ class PipelineSettings:
     detector: DetectorSettings
     pre_roll_s: float = 3.0
     clip_max_s: float = 30.0
-    clip_width: int = 640
+    clip_width: int = 320
     evidence: bool = True
+    clip_fps: float = 2.5
 
 
 # Mostly exact repeats among this many first analysed frames mark a source that repeats when still.
@@ -44,6 +45,7 @@ class Pipeline:
         self.recorder: EvidenceRecorder | None = None
         self.next_t = 0.0
         self.last_frame: np.ndarray | None = None
+        self.last_small: np.ndarray | None = None
         self.last_t = 0.0
         self.analysed = 0
         self.repeated = 0
@@ -72,7 +74,10 @@ class Pipeline:
         if self.region is None or size != (self.region.frame_width, self.region.frame_height):
             self._setup(frame)
         assert self.region is not None and self.detector is not None
-        finished = self.detector.feed(self.region.prepare(frame), t, self._frozen(frame))
+        small = self.region.prepare(frame)
+        # A decoder repeating a picture repeats its small grey copy too: compared there, it costs nothing.
+        finished = self.detector.feed(small, t, self._frozen(small))
+        self.last_small = small
         self.last_frame, self.last_t = frame, t
         self.analysed += 1
         if self.recorder is not None:
@@ -84,8 +89,8 @@ class Pipeline:
 
     def _frozen(self, frame: np.ndarray) -> bool:
         """True when the picture repeats the last one bit for bit in a source that normally never does."""
-        same = self.last_frame is not None and self.last_frame.shape == frame.shape \
-            and np.array_equal(self.last_frame, frame)
+        last = self.last_small
+        same = last is not None and last.shape == frame.shape and np.array_equal(last, frame)
         self.repeated += same
         if self.analysed == REPEAT_PROBE_FRAMES and self.repeated > REPEAT_PROBE_FRAMES // 2:
             self.repeats_when_still = True
@@ -95,6 +100,10 @@ class Pipeline:
         # large share of all, are repeats) is just still, and there a repeat means nothing.
         return same and not self.repeats_when_still and self.analysed >= REPEAT_PROBE_FRAMES \
             and self.repeated <= 0.2 * self.analysed
+
+    def open_event(self) -> bool:
+        """True while an event is open or being confirmed (no safe point to resume a file from)."""
+        return self.detector is not None and self.detector.candidate_start is not None
 
     def finish(self) -> None:
         """The source ended or dropped: close the open event with what was seen."""
@@ -114,7 +123,7 @@ class Pipeline:
         """Forget the scene (after a reconnect the background must be learnt again)."""
         self.region = self.detector = self.recorder = None
         self.next_t = 0.0
-        self.last_frame = None
+        self.last_frame = self.last_small = None
         self.analysed = self.repeated = 0
         self.repeats_when_still = False
 
@@ -125,4 +134,4 @@ class Pipeline:
         self.recorder = None
         if self.s.evidence:
             self.recorder = EvidenceRecorder(self.region, self.s.analysis_fps, self.s.pre_roll_s,
-                                             self.s.clip_max_s, self.s.clip_width)
+                                             self.s.clip_max_s, self.s.clip_width, self.s.clip_fps)

@@ -66,10 +66,10 @@ class Region:
     def prepare(self, frame_bgr: np.ndarray) -> np.ndarray:
         """Cut, downscale and grey the region of one frame for the detector."""
         box = frame_bgr[self.y0:self.y1:self.stride, self.x0:self.x1:self.stride]
-        small = cv2.resize(box, self.work_size, interpolation=cv2.INTER_AREA)
-        if small.ndim == 3:
-            small = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
-        return small
+        if box.ndim == 3:
+            # Grey first: the area resize then works on one channel instead of three.
+            box = cv2.cvtColor(box, cv2.COLOR_BGR2GRAY)
+        return cv2.resize(box, self.work_size, interpolation=cv2.INTER_AREA)
 
     def crop(self, frame_bgr: np.ndarray, margin: float = 0.05) -> np.ndarray:
         """Cut the region's bounding box (plus a small margin) out of a full frame."""

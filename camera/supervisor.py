@@ -22,6 +22,9 @@ from camera.uploader import Uploader, start_uploader_thread
 
 log = logging.getLogger(__name__)
 
+# The supervisor's loop period; the watchdog counts time in these ticks.
+TICK_S = 0.5
+
 
 class SignalStop:
     """Stop flag set from a signal handler, also tripped when the parent process goes away."""
@@ -54,7 +57,7 @@ class SignalStop:
 
 
 def camera_process_main(cam_data: dict[str, Any], ws_data: dict[str, Any], status_q: Any,
-                        log_level: int) -> None:
+                        log_level: int, progress: Any = None) -> None:
     """Entry point of a camera process (spawned, so it receives plain data and rebuilds the settings)."""
     logging.basicConfig(level=log_level,
                         format=f"%(asctime)s %(levelname)s [camera {cam_data['id']}] %(message)s")
@@ -68,7 +71,13 @@ def camera_process_main(cam_data: dict[str, Any], ws_data: dict[str, Any], statu
 
     cam = CameraSettings.model_validate(cam_data)
     ws = CameraWorkerSettings.model_validate(ws_data)
-    worker = CameraWorker(cam, ws, Outbox(ws.outbox_dir), stop, status=status_q.put)
+
+    def tick() -> None:
+        """Count one step of progress in the counter the supervisor reads (no lock: one writer)."""
+        if progress is not None:
+            progress.value += 1
+
+    worker = CameraWorker(cam, ws, Outbox(ws.outbox_dir), stop, status=status_q.put, progress=tick)
     raise SystemExit(worker.run())
 
 
@@ -85,6 +94,10 @@ class CameraSlot:
     finished: bool = False
     status: CameraStatus | None = None
     restarts: int = field(default=0)
+    progress: Any = None          # shared counter the camera process bumps on every frame and wait
+    seen_progress: int = -1
+    stalled_s: float = 0.0        # supervisor time on schedule without progress
+    ever_frame: bool = False
 
 
 class Supervisor:
@@ -100,8 +113,11 @@ class Supervisor:
         self.slots = {c.id: CameraSlot(c, Backoff(ws.restart_initial_s, ws.restart_max_s))
                       for c in cameras if c.enabled}
         self.outbox = Outbox(ws.outbox_dir)
-        # A hung native read cannot be interrupted from inside; a camera silent for this long is killed.
-        self.watchdog_s = ws.open_timeout_s + ws.read_timeout_s + 2 * ws.heartbeat_interval_s + 30.0
+        # A hung native read cannot be interrupted from inside; a camera without progress for this long
+        # is killed. Progress, not silence: a camera slowed down by load still moves its counter.
+        self.watchdog_s = ws.watchdog_s or \
+            ws.open_timeout_s + ws.read_timeout_s + 2 * ws.heartbeat_interval_s + 30.0
+        self.last_tick = time.monotonic()
 
     def install_signal_handlers(self) -> None:
         """SIGTERM and SIGINT ask for a clean shutdown."""
@@ -119,10 +135,15 @@ class Supervisor:
         for slot in self.slots.values():
             self._start(slot)
         try:
-            while not self.stop_flag.wait(0.5):
+            while not self.stop_flag.wait(TICK_S):
                 self._drain_status()
+                now = time.monotonic()
+                # A tick far later than planned means this process was starved too (load, suspend):
+                # that time says nothing about the cameras, so it is not counted against them.
+                elapsed = min(now - self.last_tick, 2 * TICK_S)
+                self.last_tick = now
                 for slot in self.slots.values():
-                    self._check(slot)
+                    self._check(slot, elapsed)
                 if self.slots and all(s.finished for s in self.slots.values()):
                     log.info("every camera source has ended")
                     break
@@ -136,17 +157,19 @@ class Supervisor:
 
     # -- camera processes ------------------------------------------------------------------------
     def _start(self, slot: CameraSlot) -> None:
+        slot.progress = self.ctx.RawValue("Q", 0)
+        slot.seen_progress, slot.stalled_s = -1, 0.0
         proc = self.ctx.Process(
             target=camera_process_main, name=f"camera-{slot.cam.id}",
             args=(slot.cam.model_dump(mode="json"), self.ws.model_dump(mode="json"), self.status_q,
-                  logging.getLogger().level or logging.INFO),
+                  logging.getLogger().level or logging.INFO, slot.progress),
         )
         proc.start()
         slot.process = proc
         slot.started = slot.last_seen = time.monotonic()
         log.info("camera %s started (pid %s)", slot.cam.id, proc.pid)
 
-    def _check(self, slot: CameraSlot) -> None:
+    def _check(self, slot: CameraSlot, elapsed: float = TICK_S) -> None:
         now = time.monotonic()
         proc = slot.process
         if slot.finished:
@@ -157,9 +180,9 @@ class Supervisor:
                 self._start(slot)
             return
         if proc.is_alive():
-            if now - slot.last_seen > self.watchdog_s:
-                log.error("camera %s silent for %.0f s; killing pid %s", slot.cam.id, now - slot.last_seen,
-                          proc.pid)
+            if self._stalled(slot, elapsed):
+                log.error("camera %s made no progress for %.0f s; killing pid %s", slot.cam.id,
+                          slot.stalled_s, proc.pid)
                 proc.kill()
             elif now - slot.started > 60.0:
                 slot.backoff.reset()
@@ -173,10 +196,19 @@ class Supervisor:
             return
         delay = slot.backoff.next_delay()
         slot.restart_at = now + delay
-        slot.status = CameraStatus(slot.cam.id, "error",
+        slot.status = CameraStatus(slot.cam.id, "error" if slot.ever_frame else "no_signal",
                                    slot.status.last_frame_at if slot.status else None,
                                    f"camera process exited with code {code}; restarting in {delay:.0f} s")
         log.warning("camera %s exited with code %s; restarting in %.1f s", slot.cam.id, code, delay)
+
+    def _stalled(self, slot: CameraSlot, elapsed: float) -> bool:
+        """True once the camera's progress counter has not moved for watchdog_s of on-time ticks."""
+        value = int(slot.progress.value) if slot.progress is not None else 0
+        if value != slot.seen_progress:
+            slot.seen_progress, slot.stalled_s = value, 0.0
+            return False
+        slot.stalled_s += elapsed
+        return slot.stalled_s > self.watchdog_s
 
     def _drain_status(self) -> None:
         while True:
@@ -190,6 +222,7 @@ class Supervisor:
             if slot is not None:
                 slot.status = st
                 slot.last_seen = time.monotonic()
+                slot.ever_frame = slot.ever_frame or st.last_frame_at is not None
 
     def _shutdown(self) -> None:
         for slot in self.slots.values():
@@ -208,7 +241,7 @@ class Supervisor:
         self._drain_status()
         for slot in self.slots.values():
             last_frame_at = slot.status.last_frame_at if slot.status else None
-            slot.status = CameraStatus(slot.cam.id, "error", last_frame_at, "camera worker stopped")
+            slot.status = CameraStatus(slot.cam.id, "stopped", last_frame_at, "camera worker stopped")
 
     # -- heartbeats ---------------------------------------------------------------------------------
     def _heartbeats(self) -> None:
@@ -219,8 +252,17 @@ class Supervisor:
         session = requests.Session()
         timeout = min(10.0, self.ws.upload_timeout_s)
         for slot in list(self.slots.values()):
-            st = slot.status or CameraStatus(slot.cam.id, "connecting", None, "starting")
-            send_heartbeat(session, self.ws.service_url, self.token, st, timeout)
+            send_heartbeat(session, self.ws.service_url, self.token, self._heartbeat_status(slot), timeout)
+
+    def _heartbeat_status(self, slot: CameraSlot) -> CameraStatus:
+        """The state to report: "no_signal" for a camera that has not delivered one frame since it
+        was started (after the time one open and one read may take), whatever it is trying."""
+        st = slot.status or CameraStatus(slot.cam.id, "connecting", None, "starting")
+        grace = self.ws.open_timeout_s + self.ws.read_timeout_s
+        if not slot.ever_frame and st.state in ("connecting", "error", "stalled") \
+                and time.monotonic() - slot.started > grace:
+            return CameraStatus(st.camera, "no_signal", None, st.detail)
+        return st
 
 
 def token_from_env(ws: CameraWorkerSettings) -> str | None:

@@ -21,7 +21,8 @@ CONTENT_TYPES = {
     "crop_after": "image/jpeg",
     "clip": "video/webm",
 }
-PERMANENT = (400, 422)
+# 409: the event's UUID is stored with other values; sending it again can never succeed.
+PERMANENT = (400, 409, 422)
 CONFIRMED = (200, 201)
 
 

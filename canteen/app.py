@@ -31,6 +31,7 @@ from canteen.ledger import feature as ledger
 from canteen.offences import feature as offences
 from canteen.reporting import feature as reporting
 from canteen.review import feature as review
+from canteen.security import init_security
 
 
 # Order matters twice: auth installs the login guard first, and home's error pages come after the API's
@@ -49,6 +50,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
                 instance_relative_config=True)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     register_config(app, overrides)
+    init_security(app, app.config["SETTINGS"].security)
     register_extensions(app)
     register_i18n(app)
     for feature in FEATURES:
@@ -82,8 +84,6 @@ def register_config(app: Flask, overrides: dict[str, Any]) -> None:
         # Every request is capped at the ledger upload limit; API JSON bodies get a much smaller cap.
         MAX_CONTENT_LENGTH=int(settings.ledger.max_upload_mb * 1024 * 1024),
         MAX_JSON_BYTES=64 * 1024,
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
         PASSWORD_HASH_METHOD="scrypt",
         # The CSRF token lives as long as the session, not Flask-WTF's hour: a form left open still saves.
         WTF_CSRF_TIME_LIMIT=None,

@@ -18,6 +18,7 @@ from canteen.auth.services import create_user
 from canteen.config import AppConfig
 from canteen.core.cli import fail
 from canteen.core.errors import ServiceError
+from canteen.core.startup import run_startup_tasks
 from canteen.core.tabular import ImportFailed
 from canteen.extensions import db
 from canteen.migrate import current_revision, head_revision, upgrade
@@ -91,6 +92,8 @@ def serve(host: str, port: int, threads: int) -> None:
     # Canteens, meals and streams edited in config.yaml since the last start reach the database first.
     sync_reference_data(db.session, current_app.config["SETTINGS"])
     db.session.commit()
+    # The features' start-up work (e.g. repairing what a crash left in the evidence store).
+    run_startup_tasks(cast("LocalProxy[Flask]", current_app)._get_current_object())
     click.echo(f"serving on http://{host}:{port}/", err=True)
     # Waitress gets the app object itself, not the context-bound proxy (Flask types the proxy as Flask).
     waitress_serve(cast("LocalProxy[Flask]", current_app)._get_current_object(), host=host, port=port,

@@ -14,9 +14,10 @@ from canteen.settings.assessment import AssessmentSettings
 from canteen.settings.base import CODE_PATTERN, Strict
 from canteen.settings.offences import OffenceSettings
 from canteen.settings.reports import ReportSettings
+from canteen.settings.security import SecuritySettings
 
 __all__ = ["AppConfig", "CODE_PATTERN", "ConfigError", "DEFAULT_CONFIG_PATH", "Strict", "load_config",
-           "parse_config"]
+           "parse_config", "SecuritySettings"]
 
 
 class MealSettings(Strict):
@@ -96,14 +97,6 @@ class LedgerSettings(Strict):
     outlier_weeks: int = Field(default=4, ge=1, le=52)
     outlier_factor: float = Field(default=1.5, ge=1)
     max_upload_mb: float = Field(default=5, gt=0, le=200)
-
-
-class SecuritySettings(Strict):
-    """Login throttling and session settings."""
-
-    login_max_failures: int = Field(default=5, ge=1)
-    login_window_minutes: int = Field(default=15, ge=1)
-    login_lockout_seconds: int = Field(default=60, ge=1)
 
 
 class AppConfig(Strict):

@@ -1,12 +1,15 @@
 """SQLAlchemy 2 foundation: the declarative base, naming convention, UTC timestamps, engines."""
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import DateTime, MetaData, create_engine, event
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import DateTime, MetaData, create_engine, event, update
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.engine import Connection, CursorResult, Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
 
 # Named constraints let hand-written migrations drop or alter them, which SQLite's batch mode requires.
@@ -84,3 +87,58 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+# What must happen once (a decision, a first entry, a submission) is decided by the database, not by a read
+# followed by a write: two requests can both read "pending" before either writes. The helpers below are the
+# two tools: a compare-and-set UPDATE whose row count says who won, and an INSERT inside a SAVEPOINT whose
+# unique-constraint violation says that another transaction stored the same key first. Both work on SQLite
+# (where BEGIN IMMEDIATE serialises writers anyway) and on PostgreSQL (where they do the real work).
+
+
+def compare_and_set(session: Session, row: Any, expected: Mapping[str, Any],
+                    values: Mapping[str, Any]) -> bool:
+    """Set ``values`` on ``row`` in one UPDATE that requires every ``expected`` column value; True if it won.
+
+    On PostgreSQL a second UPDATE of the same row waits for the first transaction and then re-checks its
+    condition against the committed row, so of two racing callers exactly one gets a row count of 1. The row
+    is expired either way: the winner reads back what it stored, the loser what the other stored.
+    """
+    model = type(row)
+    key_columns = sa_inspect(model).primary_key
+    identity = sa_inspect(row).identity
+    if identity is None:
+        raise ValueError("compare_and_set needs a row that is stored already")
+    criteria = [column == value for column, value in zip(key_columns, identity)]
+    criteria += [getattr(model, name) == value for name, value in expected.items()]
+    statement = update(model).where(*criteria).values(**values).execution_options(synchronize_session=False)
+    result = cast(CursorResult[Any], session.execute(statement))
+    session.expire(row)
+    return result.rowcount == 1
+
+
+def is_unique_violation(error: IntegrityError) -> bool:
+    """True when the database refused a duplicate key (not a NULL, check or foreign-key violation)."""
+    original = error.orig
+    # psycopg reports the SQLSTATE, the sqlite3 module (Python 3.11+) the extended result code's name.
+    return (getattr(original, "sqlstate", None) == "23505"
+            or getattr(original, "sqlite_errorname", None) in ("SQLITE_CONSTRAINT_UNIQUE",
+                                                               "SQLITE_CONSTRAINT_PRIMARYKEY"))
+
+
+def stored_unless_duplicate(session: Session, change: Callable[[], object]) -> bool:
+    """Make ``change`` (add or alter rows) in a SAVEPOINT and flush it; False when a unique key refused it.
+
+    The SAVEPOINT keeps the transaction usable after the refusal (PostgreSQL aborts a whole transaction on
+    an error otherwise), so the caller can read what the other transaction stored and answer with it.
+    """
+    try:
+        # begin_nested flushes what is already pending first, so only this change is undone on a refusal.
+        with session.begin_nested():
+            change()
+            session.flush()
+    except IntegrityError as error:
+        if not is_unique_violation(error):
+            raise
+        return False
+    return True

@@ -97,6 +97,7 @@ def scheduler(list_jobs: bool, run_now: str | None) -> None:
         if job is None:
             _fail(f"job: unknown job {run_now!r}; jobs: {', '.join(item.id for item in all_jobs())}")
         run = run_job(app_object, job, None, "manual")
+        assert run is not None  # a manual run claims no due time, so nothing else can hold it
         click.echo(f"{job.id}: {run.status}: {run.result}")
         if run.status == "failed":
             sys.exit(1)

@@ -170,13 +170,22 @@ def spot_check_draw(context: JobContext) -> JobOutcome:
 
 def retention(context: JobContext) -> JobOutcome:
     """Delete dismissed camera events' evidence past its days and take expired exposures off the board."""
+    from canteen.camera_events.reconcile import reconcile_evidence
     from canteen.camera_events.storage import media_root
     from canteen.offences.retention import run_retention
 
-    result = run_retention(db.session, context.settings, media_root(context.app.instance_path), context.now)
+    root = media_root(context.app.instance_path)
+    result = run_retention(db.session, context.settings, root, context.now)
     db.session.commit()
-    return JobOutcome("ok", f"evidence of {result.media_deleted} dismissed event(s) deleted, "
-                            f"{result.exposures_ended} exposure(s) taken off the board")
+    # Nightly too, not only at start-up: a web server on another host may have crashed mid-upload.
+    store = reconcile_evidence(db.session, root, context.now)
+    db.session.rollback()
+    summary = (f"evidence of {result.media_deleted} dismissed event(s) deleted, "
+               f"{result.exposures_ended} exposure(s) taken off the board; evidence store: "
+               f"{len(store.published)} published, {len(store.removed)} removed")
+    if store.missing:
+        summary += f"; {len(store.missing)} event(s) without their files: {', '.join(store.missing[:10])}"
+    return JobOutcome("ok", summary)
 
 
 def _cron(settings: AppConfig, **fields: int) -> CronTrigger:

@@ -49,6 +49,9 @@ class JobRun(Base):
         CheckConstraint("status IN ('running', 'ok', 'failed', 'skipped', 'interrupted')",
                         name="status_known"),
         CheckConstraint("trigger IN ('schedule', 'catch-up', 'manual')", name="trigger_known"),
+        # The lock row of a due run: two scheduler processes (on two hosts, one database) firing the same
+        # job for the same due time both try to insert it, and only one can. Manual runs have no key.
+        UniqueConstraint("job_id", "run_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -61,6 +64,12 @@ class JobRun(Base):
     error: Mapped[str | None] = mapped_column(Text, default=None)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # The due time in UTC for scheduled and catch-up runs; released (NULL) when an interrupted run is
+    # taken over, so the new attempt can claim it.
+    run_key: Mapped[str | None] = mapped_column(String(64), default=None)
+    # Which process ran it: a start-up only marks as interrupted what a dead process left running.
+    host: Mapped[str] = mapped_column(String(255), default="")
+    pid: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class SchedulerStart(Base):

@@ -3,6 +3,9 @@
 APScheduler keeps its jobs in memory; what ran is in the JobRun table. At start-up each job's last due time
 (from its cron trigger) is compared with the runs recorded since: a due time that passed with no finished run
 after it, while the scheduler had been started before, is run once now.
+
+Several scheduler processes may run against one database (the service on several hosts): each due run is
+claimed by inserting its JobRun with a unique (job, due time) key, so only one process runs it.
 """
 from __future__ import annotations
 
@@ -22,7 +25,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from canteen.config import AppConfig
-from canteen.db import utcnow
+from canteen.db import compare_and_set, stored_unless_duplicate, utcnow
 from canteen.extensions import db
 from reports.jobs import JobContext, JobOutcome, JobSpec, all_jobs
 from reports.models import JobRun, SchedulerStart
@@ -33,6 +36,9 @@ log = logging.getLogger(__name__)
 FINISHED = ("ok", "skipped", "failed")
 # Longer than any job's period (the longest is monthly), so a missed due time is always found.
 LOOKBACK = timedelta(days=400)
+# Far longer than any job takes: a run still "running" after this on another host was abandoned.
+STALE_RUN = timedelta(hours=6)
+_HOST = socket.gethostname()[:255]
 
 
 def job_by_id(job_id: str, jobs: list[JobSpec] | None = None) -> JobSpec | None:
@@ -86,16 +92,47 @@ def missed_jobs(session: Session, settings: AppConfig, now: datetime,
     return missed
 
 
+def run_key(due: datetime | None, trigger: str) -> str | None:
+    """The key a due run is claimed by: its due time in UTC (None for a manual run, which claims nothing)."""
+    # A person asking for a run again means it; only the schedule and the catch-up serve a due time once.
+    return due.astimezone(timezone.utc).isoformat() if due is not None and trigger != "manual" else None
+
+
+def _claim(session: Session, run: JobRun) -> bool:
+    """Insert the run as the lock row of its (job, due time); False when another process holds that lock."""
+    if run.run_key is None:
+        session.add(run)
+        return True
+    if stored_unless_duplicate(session, lambda: session.add(run)):
+        return True
+    holder = session.scalar(select(JobRun).where(JobRun.job_id == run.job_id, JobRun.run_key == run.run_key))
+    # An attempt that was interrupted (its process died) is taken over: its key is released by a
+    # compare-and-set, so of two processes catching up at once only one takes it, then claims it anew.
+    if holder is None or holder.status != "interrupted":
+        return False
+    if not compare_and_set(session, holder, {"status": "interrupted", "run_key": run.run_key},
+                           {"run_key": None}):
+        return False
+    return stored_unless_duplicate(session, lambda: session.add(run))
+
+
 def run_job(app: Flask, job: JobSpec, due: datetime | None, trigger: str,
-            now: datetime | None = None) -> JobRun:
-    """Run one job in an app context and record the run with its result (or its error)."""
+            now: datetime | None = None) -> JobRun | None:
+    """Run one job in an app context and record the run with its result (or its error).
+
+    None when another scheduler process (another host on the same database) has claimed this due run.
+    """
     settings: AppConfig = app.config["SETTINGS"]
     with app.app_context():
         session = db.session
         started = now or utcnow()
-        run = JobRun(job_id=job.id, scheduled_for=due, trigger=trigger, status="running", started_at=started)
-        session.add(run)
-        session.commit()  # visible as running while it works
+        run = JobRun(job_id=job.id, scheduled_for=due, trigger=trigger, status="running", started_at=started,
+                     run_key=run_key(due, trigger), host=_HOST, pid=os.getpid())
+        if not _claim(session, run):
+            session.rollback()
+            log.info("job %s due %s is run by another scheduler process", job.id, run.run_key)
+            return None
+        session.commit()  # visible as running while it works, and the claim is taken
         run_id = run.id
         try:
             # A manual run serves no due time; it works for the moment it was started.
@@ -119,14 +156,38 @@ def run_job(app: Flask, job: JobSpec, due: datetime | None, trigger: str,
         return finished
 
 
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # a process of another user has this pid
+    return True
+
+
+def _abandoned(run: JobRun, now: datetime) -> bool:
+    """True when the process that ran ``run`` is gone; a run of a live scheduler elsewhere is left alone."""
+    if run.host == _HOST and run.pid:
+        return run.pid != os.getpid() and not _alive(run.pid)
+    # Another host's process cannot be asked; a run older than any job takes is taken to be abandoned.
+    return not run.host or run.started_at < now - STALE_RUN
+
+
 def record_start(app: Flask) -> None:
-    """Note this start, and mark runs left 'running' by a previous process as interrupted."""
+    """Note this start, and mark runs left 'running' by a process that is gone as interrupted."""
+    now = utcnow()
     with app.app_context():
         session = db.session
-        session.execute(update(JobRun).where(JobRun.status == "running")
-                        .values(status="interrupted", finished_at=utcnow(),
-                                error="the scheduler stopped while this job was running"))
-        session.add(SchedulerStart(host=socket.gethostname()[:255], pid=os.getpid()))
+        running = session.scalars(select(JobRun).where(JobRun.status == "running")).all()
+        abandoned = [run.id for run in running if _abandoned(run, now)]
+        if abandoned:
+            session.execute(update(JobRun).where(JobRun.id.in_(abandoned), JobRun.status == "running")
+                            .values(status="interrupted", finished_at=now,
+                                    error="the scheduler stopped while this job was running"))
+        session.add(SchedulerStart(host=_HOST, pid=os.getpid()))
         session.commit()
 
 
@@ -138,7 +199,10 @@ def catch_up(app: Flask, now: datetime | None = None, jobs: list[JobSpec] | None
     runs = []
     for job, due in missed:
         log.info("job %s missed its run at %s; running it now", job.id, due.isoformat())
-        runs.append(run_job(app, job, due, "catch-up"))
+        run = run_job(app, job, due, "catch-up")
+        # None: another scheduler process started at the same time caught it up.
+        if run is not None:
+            runs.append(run)
     return runs
 
 

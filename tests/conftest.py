@@ -213,11 +213,11 @@ def session(bound: Bound) -> Iterator[Session]:
 
 @pytest.fixture
 def make_user(app: Flask) -> Callable[..., User]:
-    """Create a user: ``make_user("manager", canteens=["zonghe"])``; the password is ``password123``."""
+    """Create a user: ``make_user("manager", canteens=["zonghe"])``; the password is ``tray-return-2021``."""
     counter = {"n": 0}
 
     def factory(role: str = "manager", canteens: list[str] | None = None, username: str | None = None,
-                password: str = "password123") -> User:
+                password: str = "tray-return-2021") -> User:
         counter["n"] += 1
         with app.app_context():
             user = create_user(db.session, username or f"{role}{counter['n']}", role, password,
@@ -279,8 +279,8 @@ def api_as(client: FlaskClient, make_user: Callable[..., User],
 
 @pytest.fixture
 def login(client: FlaskClient) -> Callable[[User], FlaskClient]:
-    """Log a user in on the test client (password ``password123``)."""
-    def do_login(user: User, password: str = "password123") -> FlaskClient:
+    """Log a user in on the test client (password ``tray-return-2021``)."""
+    def do_login(user: User, password: str = "tray-return-2021") -> FlaskClient:
         response = client.post("/login", data={"username": user.username, "password": password})
         assert response.status_code == 302, response.data
         return client

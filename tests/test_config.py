@@ -40,6 +40,11 @@ def test_project_config_is_valid():
     (lambda c: c["canteens"].append(copy.deepcopy(c["canteens"][0])), "duplicate code zonghe"),
     (lambda c: c["seasons"][0].update(months=[3, 4]), "seasons"),
     (lambda c: c["canteens"][0].update(meals=["brunch"]), "canteens.0.meals: unknown meal brunch"),
+    (lambda c: c["security"].update(secure_cookie="auto"), "security.secure_cookie: unknown key"),
+    (lambda c: c["security"].update(secure_cookies="sometimes"),
+     "security.secure_cookies: Input should be 'auto', 'always' or 'never'"),
+    (lambda c: c["security"].update(trusted_proxies=-1),
+     "security.trusted_proxies: Input should be greater than or equal to 0"),
 ])
 def test_bad_values_name_the_key(raw, mutate, path):
     mutate(raw)

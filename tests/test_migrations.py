@@ -74,3 +74,47 @@ def test_sqlite_sessions_nest_in_an_outer_transaction(tmp_path):
     with Session(engine) as session:
         assert session.scalars(select(Meal.code)).all() == []
     engine.dispose()
+
+
+def test_0004_refuses_cells_doubled_by_the_old_race_and_then_guards_them(empty_engine, settings):
+    # Two live daily-form entries in one cell (what simultaneous saves left before 0004) stop the upgrade
+    # with the cell named; after one of them is voided, it goes through and the index refuses a third.
+    from datetime import date
+
+    from sqlalchemy.exc import IntegrityError
+
+    from canteen.auth.services import create_user
+    from canteen.ledger.models import WasteEntry
+    from canteen.reference.models import Canteen, Meal, Stream
+    from canteen.reference.services import sync_reference_data
+
+    from alembic.script import ScriptDirectory
+
+    # The revision just before 0004, whatever it is once other migrations are chained in.
+    before = ScriptDirectory.from_config(migrate.alembic_config()).get_revision("0004").down_revision
+    migrate.upgrade(empty_engine, before)
+    with Session(empty_engine) as session:
+        sync_reference_data(session, settings)
+        user = create_user(session, "wang", "manager", "a-long-password", hash_method="pbkdf2:sha256:1000")
+        refs = {"canteen": session.scalar(select(Canteen).where(Canteen.code == "zonghe")),
+                "meal": session.scalar(select(Meal).where(Meal.code == "lunch")),
+                "stream": session.scalar(select(Stream).where(Stream.code == "plate"))}
+        entries = [WasteEntry(day=date(2021, 7, 5), weight_g=grams, source="web", created_by=user, **refs)
+                   for grams in (10000, 11000)]
+        session.add_all(entries)
+        session.commit()
+        with pytest.raises(RuntimeError, match="zonghe 2021-07-05 lunch plate \\(2 entries\\)"):
+            migrate.upgrade(empty_engine)
+        assert migrate.current_revision(empty_engine) == before
+        entries[1].voided = True
+        session.commit()
+        migrate.upgrade(empty_engine)
+        assert migrate.current_revision(empty_engine) == migrate.head_revision()
+        session.add(WasteEntry(day=date(2021, 7, 5), weight_g=12000, source="web", created_by=user, **refs))
+        with pytest.raises(IntegrityError):
+            session.commit()
+        session.rollback()
+        # Scale weighings in the same cell are not limited: a cell is the sum of its weighings.
+        session.add_all([WasteEntry(day=date(2021, 7, 5), weight_g=500, source="api", created_by=user, **refs)
+                         for _ in range(2)])
+        session.commit()

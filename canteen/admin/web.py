@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from canteen.auth.models import ROLES, ApiToken, User
-from canteen.auth.services import create_token, create_user, revoke_token
+from canteen.auth.services import create_token, create_user, revoke_token, set_active, set_password
 from canteen.core.errors import ServiceError
 from canteen.core.guard import require
 from canteen.extensions import db
@@ -38,6 +38,10 @@ def users() -> Any:
             db.session.rollback()
             errors, status = error.fields, 422
             flash(_("Nothing was saved. Correct the marked fields."), "error")
+    return _users_page(errors, status)
+
+
+def _users_page(errors: dict[str, str], status: int) -> Any:
     # The submitted form is handed back so that a refused user's fields need not be typed again.
     return render_template("admin/users.html",
                            users=db.session.scalars(select(User).order_by(User.username)).all(),
@@ -52,9 +56,29 @@ def toggle_active(user_id: int) -> Any:
     user = db.session.get(User, user_id)
     # An admin deactivating themselves could leave nobody able to manage users.
     if user is not None and user.id != current_user.id:
-        user.active = not user.active
+        set_active(db.session, user, not user.active)
         db.session.commit()
     return redirect(url_for(".users"))
+
+
+@bp.route("/users/password", methods=["POST"])
+@require("users.manage")
+def reset_password() -> Any:
+    """Set another user's password (say, a forgotten one); that user's sessions end."""
+    errors: dict[str, str] = {}
+    try:
+        user_id = request.form.get("user", "")
+        # A missing or malformed id names no user and fails as unknown.
+        user = set_password(db.session, current_user, int(user_id) if user_id.isdigit() else 0,
+                            request.form.get("password", ""), current_app.config["PASSWORD_HASH_METHOD"])
+        db.session.commit()
+        flash(_("The password of %(name)s was set; they must log in again.", name=user.name), "success")
+        return redirect(url_for(".users"))
+    except ServiceError as error:
+        db.session.rollback()
+        errors = {f"reset_{field}": message for field, message in error.fields.items()}
+        flash(_("The password was not changed. Correct the marked fields."), "error")
+    return _users_page(errors, 422)
 
 
 @bp.route("/tokens", methods=["GET", "POST"])

@@ -29,7 +29,7 @@ from canteen.config import AppConfig
 from canteen.core.errors import Conflict, FieldErrors, InvalidInput, NotFound
 from canteen.core.timeutil import add_months, local_today, month_end, month_start, parse_month
 from canteen.core.validation import clean_text, parse_day
-from canteen.db import utcnow
+from canteen.db import compare_and_set, stored_unless_duplicate, utcnow
 from canteen.reference.validation import resolve_canteen
 from canteen.settings.assessment import SheetSettings
 from canteen.assessment.spotchecks.models import SpotCheck
@@ -100,6 +100,23 @@ def _now_local_day(settings: AppConfig, now: datetime | None) -> date:
     return local_today(settings.zone, now)
 
 
+def _changed_meanwhile() -> Conflict:
+    return Conflict(_("someone else changed this assessment at the same moment; nothing was saved. Reload "
+                      "it to see where it stands."), {"status": _("changed meanwhile")})
+
+
+def _move(session: Session, assessment: Assessment, **values: Any) -> None:
+    """Change the assessment's state by compare-and-set on the status and revision it was checked in.
+
+    Every check before was made on what this request read; two requests (a double click, two assessors)
+    can pass them together. The UPDATE requires the status and revision still to be those, so exactly one
+    of them moves the month on and the others get a Conflict instead of a duplicate revision or response.
+    """
+    if not compare_and_set(session, assessment,
+                           {"status": assessment.status, "revision": assessment.revision}, values):
+        raise _changed_meanwhile()
+
+
 def load_for_edit(session: Session, actor: User, assessment_id: object) -> Assessment:
     """The assessment for a change of its lines: the actor may edit, and it is a draft or an amendment."""
     require(actor, "assessment.edit")
@@ -107,7 +124,19 @@ def load_for_edit(session: Session, actor: User, assessment_id: object) -> Asses
     if assessment.status not in EDITABLE:
         raise Conflict(_("a submitted assessment is locked; amend it with a reason"),
                        {"status": _("is %(status)s", status=assessment.status)})
+    # Holds the month's row for this transaction (an UPDATE that changes nothing): a submission racing
+    # this change waits for it, or this change sees the submission and is refused.
+    _move(session, assessment, status=assessment.status)
     return assessment
+
+
+def _refuse_if_assessed(session: Session, contractor_id: int, canteen_id: int, month: date) -> None:
+    existing = session.scalar(select(Assessment).where(Assessment.contractor_id == contractor_id,
+                                                       Assessment.canteen_id == canteen_id,
+                                                       Assessment.month == month))
+    if existing is not None:
+        raise Conflict(_("this month is already assessed"),
+                       {"month": _("assessment #%(id)s exists for this month", id=existing.id)})
 
 
 def open_assessment(session: Session, settings: AppConfig, actor: User, data: Mapping[str, Any],
@@ -144,12 +173,7 @@ def open_assessment(session: Session, settings: AppConfig, actor: User, data: Ma
     errors.raise_if_any(_("cannot open this assessment"))
     assert contractor is not None and canteen is not None and month is not None
     # The unique (contractor, canteen, month) constraint backs this; checking first gives a 409 with the id.
-    existing = session.scalar(select(Assessment).where(Assessment.contractor_id == contractor.id,
-                                                       Assessment.canteen_id == canteen.id,
-                                                       Assessment.month == month))
-    if existing is not None:
-        raise Conflict(_("this month is already assessed"),
-                       {"month": _("assessment #%(id)s exists for this month", id=existing.id)})
+    _refuse_if_assessed(session, contractor.id, canteen.id, month)
     link = next(link for link in contractor.canteens if link.canteen_id == canteen.id)
     # The sheet version and the fee are fixed when the month opens: later config or contract changes must
     # not alter a month already being assessed.
@@ -158,8 +182,10 @@ def open_assessment(session: Session, settings: AppConfig, actor: User, data: Ma
                             sheet_version_id=version.id, status="draft", revision=0,
                             base_fee_fen=link.monthly_fee_fen, opened_by_id=actor.id,
                             opened_at=now or utcnow())
-    session.add(assessment)
-    session.flush()
+    # Opened twice at once: both passed the check above; the unique constraint refuses the second.
+    if not stored_unless_duplicate(session, lambda: session.add(assessment)):
+        _refuse_if_assessed(session, contractor.id, canteen.id, month)
+        raise _changed_meanwhile()
     session.refresh(assessment)
     audit.record(session, "assessment", assessment.id, "opened", actor, now, sheet_version=version.number,
                  base_fee_fen=assessment.base_fee_fen)
@@ -384,15 +410,11 @@ def submit(session: Session, settings: AppConfig, actor: User, assessment_id: ob
                        {"proposals": _("%(n)s proposal(s) not yet accepted or overridden", n=len(pending))})
     # The first submission needs no reason; an amendment's reason moves to the revision it closes.
     reason = "" if assessment.revision == 0 else (assessment.pending_reason or "")
-    if assessment.revision == 0:
-        assessment.revision = 1
-    _new_revision(session, assessment, actor, reason, now)
-    assessment.status, assessment.submitted_at = "submitted", now or utcnow()
-    assessment.respond_by = today + timedelta(days=settings.assessment.dispute_days)
     # A resubmitted amendment asks the caterer again, so an earlier response must not carry over.
-    assessment.response = assessment.response_text = None
-    assessment.responded_by_id = assessment.responded_at = None
-    assessment.pending_reason = None
+    _move(session, assessment, status="submitted", revision=max(assessment.revision, 1),
+          submitted_at=now or utcnow(), respond_by=today + timedelta(days=settings.assessment.dispute_days),
+          response=None, response_text=None, responded_by_id=None, responded_at=None, pending_reason=None)
+    _new_revision(session, assessment, actor, reason, now)
     session.flush()
     card = score_of(assessment)
     audit.record(session, "assessment", assessment.id, "submitted", actor, now, revision=assessment.revision,
@@ -422,15 +444,14 @@ def respond(session: Session, settings: AppConfig, actor: User, assessment_id: o
         raise Conflict(_("the response window closed on %(day)s", day=assessment.respond_by.isoformat()),
                        {"respond_by": assessment.respond_by.isoformat()})
     moment = now or utcnow()
-    assessment.response = "acknowledged" if response == "acknowledge" else "disputed"
-    assessment.response_text, assessment.responded_by_id, assessment.responded_at = comment, actor.id, moment
     # Acknowledging ends the workflow at once; a dispute waits for the assessor's answer.
-    if response == "acknowledge":
-        assessment.status, assessment.finalized_at = "final", moment
-    else:
-        assessment.status = "disputed"
+    answered = "acknowledged" if response == "acknowledge" else "disputed"
+    ending = ({"status": "final", "finalized_at": moment} if answered == "acknowledged"
+              else {"status": "disputed"})
+    _move(session, assessment, response=answered, response_text=comment, responded_by_id=actor.id,
+          responded_at=moment, **ending)
     session.flush()
-    audit.record(session, "assessment", assessment.id, assessment.response, actor, now, text=comment,
+    audit.record(session, "assessment", assessment.id, answered, actor, now, text=comment,
                  revision=assessment.revision)
     return assessment
 
@@ -448,8 +469,7 @@ def amend(session: Session, settings: AppConfig, actor: User, assessment_id: obj
                        {"status": _("is %(status)s", status=assessment.status)})
     # The revision number is taken now; the revision row is written when the amendment is submitted or
     # answered, with this reason.
-    assessment.status, assessment.revision = "amending", assessment.revision + 1
-    assessment.pending_reason = text
+    _move(session, assessment, status="amending", revision=assessment.revision + 1, pending_reason=text)
     session.flush()
     audit.record(session, "assessment", assessment.id, "amending", actor, now, reason=text,
                  revision=assessment.revision)
@@ -478,11 +498,12 @@ def answer(session: Session, settings: AppConfig, actor: User, assessment_id: ob
             raise Conflict(_("decide the proposals from data first"),
                            {"proposals": _("%(n)s proposal(s) not yet accepted or overridden",
                                            n=len(pending))})
-        _new_revision(session, assessment, actor, assessment.pending_reason or "", now)
-        assessment.pending_reason = None
+    reason = assessment.pending_reason or ""
     moment = now or utcnow()
-    assessment.answer_text, assessment.answered_by_id, assessment.answered_at = reply, actor.id, moment
-    assessment.status, assessment.finalized_at = "final", moment
+    _move(session, assessment, answer_text=reply, answered_by_id=actor.id, answered_at=moment, status="final",
+          finalized_at=moment, pending_reason=None)
+    if amended:
+        _new_revision(session, assessment, actor, reason, now)
     session.flush()
     card = score_of(assessment)
     audit.record(session, "assessment", assessment.id, "answered", actor, now, answer=reply, amended=amended,
@@ -503,7 +524,7 @@ def finalize(session: Session, settings: AppConfig, actor: User, assessment_id: 
     if assessment.respond_by is not None and today <= assessment.respond_by:
         raise Conflict(_("the caterer may respond until %(day)s", day=assessment.respond_by.isoformat()),
                        {"respond_by": assessment.respond_by.isoformat()})
-    assessment.status, assessment.finalized_at = "final", now or utcnow()
+    _move(session, assessment, status="final", finalized_at=now or utcnow())
     session.flush()
     audit.record(session, "assessment", assessment.id, "finalized_without_response", actor, now,
                  revision=assessment.revision)

@@ -6,11 +6,14 @@ import json
 from functools import lru_cache
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from canteen.assessment.models import SheetVersion
 from canteen.config import AppConfig
+from canteen.core.errors import Conflict
+from canteen.db import stored_unless_duplicate
 from canteen.settings.assessment import SheetSettings
 
 
@@ -35,11 +38,15 @@ def current_sheet_version(session: Session, settings: AppConfig) -> SheetVersion
         return version
     number = (session.scalar(select(func.max(SheetVersion.number))) or 0) + 1
     version = SheetVersion(number=number, content_hash=digest, content=sheet_content(sheet))
-    # Two processes storing the same new sheet at once: the unique hash makes the loser's commit fail and
-    # roll back as a whole, and its retry finds the winner's row.
-    session.add(version)
-    session.flush()
-    return version
+    # Two requests storing the same new sheet at once: the unique hash (and number) refuses the second,
+    # which then uses the first one's row, in the same transaction.
+    if stored_unless_duplicate(session, lambda: session.add(version)):
+        return version
+    stored = session.scalar(select(SheetVersion).where(SheetVersion.content_hash == digest))
+    if stored is None:
+        raise Conflict(_("another sheet version was stored at the same moment; try again"),
+                       {"sheet": _("changed meanwhile")})
+    return stored
 
 
 # Parsing validates the whole sheet; a stored version never changes, so its content is a safe cache key.

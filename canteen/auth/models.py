@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from canteen.db import Base, UTCDateTime, utcnow
@@ -26,6 +26,9 @@ class User(Base):
     # None: follow the language chosen in the session, else the configured default.
     locale: Mapped[str | None] = mapped_column(String(16), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Part of every session cookie; raised at logout, password change and deactivation, so a copied or
+    # stolen cookie of an earlier session no longer logs anyone in (the cookie itself cannot be revoked).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     # Loaded with the user: every scope check reads it.
     canteens: Mapped[list[Canteen]] = relationship(secondary="user_canteen", lazy="selectin")
@@ -47,8 +50,8 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        """The session identifier."""
-        return str(self.id)
+        """The session identifier: the user's id and the current session version, as ``"id:version"``."""
+        return f"{self.id}:{self.session_version}"
 
     @property
     def name(self) -> str:

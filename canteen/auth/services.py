@@ -5,20 +5,19 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from flask_babel import gettext as _
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from canteen.auth.models import ROLES, ApiToken, LoginFailure, User
+from canteen.auth.passwords import dummy_hash, hash_password, password_problem, verify_password
 from canteen.config import SecuritySettings
-from canteen.core.errors import Conflict, InvalidInput, NotFound
+from canteen.core.errors import Conflict, FieldErrors, Forbidden, InvalidInput, NotFound
 from canteen.db import utcnow
 from canteen.reference.services import canteen_by_code
 
 # Lets a non-token be refused without a query, and makes a leaked token recognisable for what it is.
 TOKEN_PREFIX = "cw_"
-# A hash computed once so that unknown user names cost as much as wrong passwords.
-_DUMMY_HASH = generate_password_hash("not-a-real-password", method="pbkdf2:sha256:1000")
 
 
 def create_user(session: Session, username: str, role: str, password: str, *,
@@ -31,8 +30,9 @@ def create_user(session: Session, username: str, role: str, password: str, *,
         fields["username"] = "1 to 64 characters"
     if role not in ROLES:
         fields["role"] = f"one of {', '.join(ROLES)}"
-    if len(password) < 8:
-        fields["password"] = "at least 8 characters"
+    problem = password_problem(password)
+    if problem:
+        fields["password"] = problem
     canteens = []
     for code in canteen_codes or []:
         canteen = canteen_by_code(session, code)
@@ -45,10 +45,64 @@ def create_user(session: Session, username: str, role: str, password: str, *,
     if session.scalar(select(User).where(User.username == username)) is not None:
         raise Conflict("user exists", {"username": f"{username!r} is taken"})
     user = User(username=username, role=role, display_name=display_name,
-                password_hash=generate_password_hash(password, method=hash_method), canteens=canteens)
+                password_hash=hash_password(password, hash_method), canteens=canteens)
     session.add(user)
     session.flush()
     return user
+
+
+def end_sessions(session: Session, user: User) -> None:
+    """End every session of the user (all browsers): their cookies name the old session version."""
+    # One UPDATE adding 1, so two logouts at once cannot both write the same new version.
+    session.execute(update(User).where(User.id == user.id)
+                    .values(session_version=User.session_version + 1))
+    session.flush()
+
+
+def _new_password(password: str, field: str, errors: FieldErrors) -> None:
+    problem = password_problem(password)
+    if problem:
+        errors[field] = problem
+
+
+def change_password(session: Session, user: User, current: str, new: str, repeated: str,
+                    hash_method: str = "scrypt") -> None:
+    """The user's own password change; the old password is needed and every other session ends."""
+    errors = FieldErrors()
+    if not verify_password(user.password_hash, current):
+        errors["current_password"] = _("this is not your current password")
+    _new_password(new, "new_password", errors)
+    if "new_password" not in errors and new == current:
+        errors["new_password"] = _("must differ from the current password")
+    if new != repeated:
+        errors["repeat_password"] = _("the two new passwords differ")
+    errors.raise_if_any(_("the password was not changed"))
+    user.password_hash = hash_password(new, hash_method)
+    end_sessions(session, user)
+
+
+def set_password(session: Session, actor: User, user_id: int, new: str, hash_method: str = "scrypt") -> User:
+    """An administrator sets another user's password; that user's sessions end."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(_("no such user"), {"user": _("no such user")})
+    if user.id == actor.id:
+        # Their own goes through the password change, which asks for the current password.
+        raise Forbidden(_("change your own password on your account page"), {"user": _("that is you")})
+    errors = FieldErrors()
+    _new_password(new, "password", errors)
+    errors.raise_if_any(_("the password was not changed"))
+    user.password_hash = hash_password(new, hash_method)
+    end_sessions(session, user)
+    return user
+
+
+def set_active(session: Session, user: User, active: bool) -> None:
+    """Deactivate or reactivate a user; a deactivation ends their sessions for good."""
+    user.active = active
+    if not active:
+        # Otherwise reactivating the account would revive every cookie it had before.
+        end_sessions(session, user)
 
 
 def _throttle_key(username: str, address: str) -> str:
@@ -77,14 +131,17 @@ def login_locked_for(session: Session, username: str, address: str, settings: Se
     return max(0, int(remaining + 0.999))
 
 
-def authenticate(session: Session, username: str, password: str, address: str) -> User | None:
+def authenticate(session: Session, username: str, password: str, address: str,
+                 hash_method: str = "scrypt") -> User | None:
     """The active user with this password, else None; failures are recorded, success clears them."""
     user = session.scalar(select(User).where(User.username == username.strip()))
     if user is None or not user.active:
-        check_password_hash(_DUMMY_HASH, password)
+        # The same work as a real check (same method, same cost), so the answer's time does not tell
+        # whether the user exists.
+        verify_password(dummy_hash(hash_method), password)
         ok = False
     else:
-        ok = check_password_hash(user.password_hash, password)
+        ok = verify_password(user.password_hash, password)
     key = _throttle_key(username, address)
     # Unknown names are recorded too, so guessing user names is throttled like guessing passwords.
     if not ok:

@@ -13,7 +13,9 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from canteen.auth.models import User
-from canteen.auth.services import authenticate, login_locked_for
+from canteen.auth.passwords import MIN_LENGTH
+from canteen.auth.services import authenticate, change_password, end_sessions, login_locked_for
+from canteen.core.errors import ServiceError
 from canteen.core.guard import allow_anonymous, public_pages
 from canteen.core.locales import LOCALES
 from canteen.extensions import db, login_manager
@@ -39,10 +41,8 @@ def init_login(app: Flask) -> None:
     login_manager.login_message = None
 
     @login_manager.user_loader
-    def _load_user(user_id: str) -> User | None:
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        # A user deactivated while logged in is logged out on the next request.
-        return user if user is not None and user.active else None
+    def _load_user(session_id: str) -> User | None:
+        return user_for_session(session_id)
 
     allow_anonymous(app, endpoints=PUBLIC_ENDPOINTS)
     public = public_pages(app)
@@ -58,6 +58,19 @@ def init_login(app: Flask) -> None:
         if not current_user.is_authenticated:
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         return None
+
+
+def user_for_session(session_id: str) -> User | None:
+    """The user a session cookie's ``"id:version"`` names, if that session has not ended."""
+    user_id, _sep, version = session_id.partition(":")
+    if not (user_id.isdigit() and version.isdigit()) or len(user_id) > 18:
+        return None
+    user = db.session.get(User, int(user_id))
+    # A user deactivated while logged in is logged out on the next request; a cookie of a session that
+    # ended (logout, password change) names an older version and logs nobody in, even when copied.
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return user
 
 
 def safe_next(target: str | None) -> str | None:
@@ -76,7 +89,7 @@ def safe_next(target: str | None) -> str | None:
 
 
 def client_address() -> str:
-    """The caller's address (the WSGI server's view; no proxy headers are trusted)."""
+    """The caller's address (the WSGI server's view, or the trusted proxies' X-Forwarded-For)."""
     return request.remote_addr or "unknown"
 
 
@@ -95,7 +108,8 @@ def login() -> Any:
             flash(_("Too many failed attempts. Try again in %(seconds)s seconds.", seconds=wait), "error")
             status = 429
         else:
-            user = authenticate(db.session, username, password, client_address())
+            user = authenticate(db.session, username, password, client_address(),
+                                current_app.config["PASSWORD_HASH_METHOD"])
             db.session.commit()
             if user is not None:
                 login_user(user)
@@ -111,9 +125,35 @@ def login() -> Any:
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Any:
-    """Log out (POST, so a link on another site cannot do it)."""
+    """Log out (POST, so a link on another site cannot do it); the session ends on the server too."""
+    if current_user.is_authenticated:
+        # The cookie may have been copied: raising the version makes every copy useless, not just this one.
+        end_sessions(db.session, current_user)
+        db.session.commit()
     logout_user()
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+def password_page() -> Any:
+    """Change one's own password; the other sessions of the account end, this one goes on."""
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        try:
+            change_password(db.session, current_user, request.form.get("current_password", ""),
+                            request.form.get("new_password", ""), request.form.get("repeat_password", ""),
+                            current_app.config["PASSWORD_HASH_METHOD"])
+            db.session.commit()
+            # The cookie is rewritten with the new session version, so this browser stays logged in.
+            login_user(current_user._get_current_object())
+            flash(_("Your password was changed. Other browsers logged in as you were logged out."), "success")
+            return redirect(url_for("home.index"))
+        except ServiceError as error:
+            db.session.rollback()
+            errors, status = error.fields, 422
+            flash(_("The password was not changed. Correct the marked fields."), "error")
+    return render_template("auth/password.html", errors=errors, min_length=MIN_LENGTH), status
 
 
 @bp.route("/language/<code>", methods=["POST"])

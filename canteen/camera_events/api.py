@@ -9,8 +9,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from canteen.api.base import api_blueprint, api_user, json_body
 from canteen.api.openapi import document
 from canteen.camera_events.models import MEDIA_KINDS
-from canteen.camera_events.services import event_as_dict, receive_event, record_heartbeat
-from canteen.camera_events.storage import media_root, remove_media
+from canteen.camera_events.services import event_as_dict, publish_files, receive_event, record_heartbeat
+from canteen.camera_events.storage import media_root
 from canteen.extensions import db
 
 bp = api_blueprint("camera_events_api", __name__)
@@ -66,10 +66,12 @@ def upload_camera_event() -> Any:
         db.session.commit()
     except Exception:
         db.session.rollback()
-        # The files were moved into place before the commit; without the row nothing refers to them.
-        if result.created:
-            remove_media(root, result.event.media_dir)
+        # Without the row nothing refers to the staged files.
+        publish_files(result, root, committed=False)
         raise
+    # Only now, with the row committed, do the files appear under the event's folder (one rename): a folder
+    # there always has its row, and a row whose commit failed never left one.
+    publish_files(result, root, committed=True)
     return jsonify(event_as_dict(result.event)), 201 if result.created else 200
 
 

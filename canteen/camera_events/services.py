@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 import uuid as uuid_module
 from dataclasses import dataclass
@@ -11,18 +12,19 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from canteen.auth.models import User
 from canteen.camera_events.models import MEDIA_KINDS, CameraEvent, CameraStatus
-from canteen.camera_events.storage import KIND_LIMIT_BYTES, looks_like, remove_media, store_atomically
+from canteen.camera_events.storage import KIND_LIMIT_BYTES, discard, looks_like, publish, stage
 from canteen.config import AppConfig
-from canteen.core.errors import FieldErrors, Forbidden, InvalidInput
+from canteen.core.errors import Conflict, FieldErrors, Forbidden, InvalidInput
 from canteen.core.permissions import can_access_canteen, has_permission
-from canteen.db import utcnow
+from canteen.db import stored_unless_duplicate, utcnow
 from canteen.reference.models import Canteen
 from canteen.reference.services import canteen_by_code
+
+log = logging.getLogger(__name__)
 
 # The reviewer needs the snapshot and the public board its blurred copy; crops and clip are optional.
 REQUIRED_MEDIA = ("snapshot", "snapshot_public")
@@ -32,10 +34,11 @@ HEARTBEAT_STATES = ("ok", "connecting", "stalled", "error", "stopped")
 
 @dataclass(frozen=True)
 class ReceiveResult:
-    """The stored event and whether this upload created it (False: a repeated UUID)."""
+    """The stored event, whether this upload created it (False: a repeated UUID) and its staged files."""
 
     event: CameraEvent
     created: bool
+    staging: Path | None = None
 
 
 def _parse_time(value: Any, field: str, errors: FieldErrors) -> datetime | None:
@@ -122,16 +125,8 @@ def parse_event(session: Session, settings: AppConfig, actor: User, raw: Any) ->
             "detector_version": version, **values}
 
 
-def receive_event(session: Session, settings: AppConfig, actor: User, raw_event: Any,
-                  files: dict[str, bytes], media_root: Path) -> ReceiveResult:
-    """Store an uploaded event and its evidence; a repeated UUID returns the stored event unchanged."""
-    if not has_permission(actor, "camera.upload"):
-        raise Forbidden(_("your role may not upload camera events"))
-    fields = parse_event(session, settings, actor, raw_event)
-    # A repeat is answered before its files are checked: a worker retrying after a lost response gets its 200.
-    existing = session.scalar(select(CameraEvent).where(CameraEvent.uuid == fields["uuid"]))
-    if existing is not None:
-        return ReceiveResult(existing, False)
+def _check_files(files: dict[str, bytes]) -> None:
+    """Every evidence file is of a known kind, present when required, within its size and of its format."""
     errors = FieldErrors()
     for kind in files:
         if kind not in MEDIA_KINDS:
@@ -150,8 +145,47 @@ def receive_event(session: Session, settings: AppConfig, actor: User, raw_event:
             errors[kind] = _("not a %(format)s file", format="WebM" if kind == "clip" else "JPEG")
     errors.raise_if_any(_("the event was not stored"))
 
+
+# The event's own fields, compared when its UUID arrives again (the canteen follows from the camera).
+REPEATED_FIELDS = ("camera", "started_at", "ended_at", "start_s", "end_s", "peak_activity",
+                   "activity_integral", "scene_changed", "changed_fraction", "confidence", "end_reason",
+                   "detector_version")
+
+
+def _same_as_stored(existing: CameraEvent, fields: dict[str, Any], files: dict[str, bytes]) -> CameraEvent:
+    """The stored event when the upload repeats it; Conflict naming each field it differs in otherwise."""
+    # A retry carries exactly what the original carried. The same UUID with other values is a worker bug or
+    # a collision; answering 200 would make the worker drop an event that was never stored.
+    differing = [field for field in REPEATED_FIELDS if getattr(existing, field) != fields[field]]
+    sent_kinds = {kind for kind in files if kind in MEDIA_KINDS}
+    differing += sorted(sent_kinds.symmetric_difference(existing.media))
+    if differing:
+        raise Conflict(_("this event id was already used for a different event"),
+                       {field: _("differs from the event first stored with this id") for field in differing})
+    return existing
+
+
+def _stored_event(session: Session, event_uuid: str) -> CameraEvent | None:
+    return session.scalar(select(CameraEvent).where(CameraEvent.uuid == event_uuid))
+
+
+def receive_event(session: Session, settings: AppConfig, actor: User, raw_event: Any,
+                  files: dict[str, bytes], media_root: Path) -> ReceiveResult:
+    """Store an uploaded event, files staged; a repeated UUID returns the stored event (409 if it differs).
+
+    The files of a new event wait in a staging folder of their own (``ReceiveResult.staging``); the entry
+    point publishes them with ``publish_files`` once the row is committed, or discards them.
+    """
+    if not has_permission(actor, "camera.upload"):
+        raise Forbidden(_("your role may not upload camera events"))
+    fields = parse_event(session, settings, actor, raw_event)
+    # A repeat is answered before its files are checked: a worker retrying after a lost response gets its 200.
+    existing = _stored_event(session, fields["uuid"])
+    if existing is not None:
+        return ReceiveResult(_same_as_stored(existing, fields, files), False)
+    _check_files(files)
     started: datetime = fields["started_at"]
-    # One folder per event under its month; the UUID keeps a repeat in the same place.
+    # One folder per event under its month, named by the UUID.
     relative_dir = f"{started:%Y/%m}/{fields['uuid']}"
     event = CameraEvent(
         uuid=fields["uuid"], camera=fields["camera"], canteen_id=fields["canteen"].id, started_at=started,
@@ -161,19 +195,35 @@ def receive_event(session: Session, settings: AppConfig, actor: User, raw_event:
         confidence=fields["confidence"], end_reason=fields["end_reason"],
         detector_version=fields["detector_version"], media_dir=relative_dir,
         media_kinds=",".join(kind for kind in MEDIA_KINDS if kind in files), received_by_id=actor.id)
-    # Files first, row second: a stored row must never point at a folder that does not exist.
-    store_atomically(media_root, relative_dir, files)
+    staging = stage(media_root, fields["uuid"], files)
     try:
-        with session.begin_nested():
-            session.add(event)
-    except IntegrityError:
-        # The same UUID arrived concurrently and won; its files are the ones kept.
-        existing = session.scalar(select(CameraEvent).where(CameraEvent.uuid == fields["uuid"]))
-        if existing is None:
-            remove_media(media_root, relative_dir)
-            raise
-        return ReceiveResult(existing, False)
-    return ReceiveResult(event, True)
+        stored = stored_unless_duplicate(session, lambda: session.add(event))
+    except BaseException:
+        discard(staging)
+        raise
+    if stored:
+        return ReceiveResult(event, True, staging)
+    # The same UUID arrived concurrently and its transaction committed first: its files are the ones kept.
+    discard(staging)
+    existing = _stored_event(session, fields["uuid"])
+    if existing is None:
+        raise RuntimeError(f"camera event {fields['uuid']} was refused as a duplicate but is not stored")
+    return ReceiveResult(_same_as_stored(existing, fields, files), False)
+
+
+def publish_files(result: ReceiveResult, media_root: Path, committed: bool) -> None:
+    """After the entry point's commit: move a new event's staged files into place, or discard them."""
+    if result.staging is None:
+        return
+    if not committed:
+        discard(result.staging)
+        return
+    try:
+        publish(media_root, result.staging, result.event.media_dir)
+    except OSError:
+        # The row is committed and the files are safe in their staging folder; the reconciliation
+        # (``canteen reconcile-evidence``, the nightly retention job, start-up) moves them into place.
+        log.exception("evidence of event %s stays staged in %s", result.event.uuid, result.staging)
 
 
 def record_heartbeat(session: Session, settings: AppConfig, actor: User,

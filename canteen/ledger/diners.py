@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 
 from canteen.auth.models import User
 from canteen.config import AppConfig
-from canteen.core.errors import FieldErrors, Forbidden
+from canteen.core.errors import Conflict, FieldErrors, Forbidden
 from canteen.core.permissions import has_permission
 from canteen.core.validation import clean_text, parse_day
+from canteen.db import stored_unless_duplicate
 from canteen.ledger.models import DinerCount, DinerCountRevision
 from canteen.reference.validation import check_day_allowed, resolve_canteen, resolve_meal
 
@@ -50,10 +51,18 @@ def parse_count(value: Any, errors: FieldErrors, field: str = "count") -> int | 
     return value
 
 
+def _count_changed() -> Conflict:
+    return Conflict(_("someone else changed this diner count while you were editing; nothing was saved"),
+                    {"count": _("changed meanwhile")})
+
+
 def set_diner_count(session: Session, settings: AppConfig, actor: User, *, canteen: Any, day: Any,
                     meal: Any, count: Any, reason: Any = None, source: str = "web",
-                    require_reason: bool = False) -> CountResult:
-    """Set a meal's diner count; changing a stored count appends a revision with the reason."""
+                    require_reason: bool = False, expected_revision: int | None = None) -> CountResult:
+    """Set a meal's diner count; changing a stored count appends a revision with the reason.
+
+    ``expected_revision``: the revision the caller's form showed (0: no count yet); another is a Conflict.
+    """
     if not has_permission(actor, "ledger.edit"):
         raise Forbidden(_("your role may not change the ledger"))
     errors = FieldErrors()
@@ -71,25 +80,35 @@ def set_diner_count(session: Session, settings: AppConfig, actor: User, *, cante
     row = session.scalar(select(DinerCount).where(DinerCount.canteen_id == canteen_row.id,
                                                   DinerCount.day == parsed_day,
                                                   DinerCount.meal_id == meal_row.id))
+    if expected_revision is not None and expected_revision != (len(row.revisions) if row else 0):
+        raise _count_changed()
     if row is None:
-        row = DinerCount(canteen_id=canteen_row.id, day=parsed_day, meal=meal_row, count=parsed,
-                         created_by_id=actor.id)
-        row.revisions.append(DinerCountRevision(number=1, count=parsed, source=source, created_by=actor))
-        session.add(row)
-        session.flush()
-        return CountResult(row, True, True)
+        created = DinerCount(canteen_id=canteen_row.id, day=parsed_day, meal=meal_row, count=parsed,
+                             created_by_id=actor.id)
+        created.revisions.append(DinerCountRevision(number=1, count=parsed, source=source, created_by=actor))
+        # (canteen, day, meal) is unique: of two first counts sent at once, one is stored, the other told.
+        if not stored_unless_duplicate(session, lambda: session.add(created)):
+            raise _count_changed()
+        return CountResult(created, True, True)
     # The same count sent again (a re-posted form, a retry) adds no revision.
     if row.count == parsed:
         return CountResult(row, False, False)
     if require_reason and not reason_text:
         FieldErrors(reason=_("say why the stored count changes")).raise_if_any(
             _("the diner count was not saved"))
-    # A change without a reason (the API may omit it) still says where it came from.
-    row.revisions.append(DinerCountRevision(number=len(row.revisions) + 1, count=parsed, source=source,
-                                            reason=reason_text or _("updated through the API"),
-                                            created_by=actor))
-    row.count = parsed
-    session.flush()
+    number = len(row.revisions) + 1
+
+    def change() -> None:
+        assert row is not None  # a missing row was created and returned above
+        # A change without a reason (the API may omit it) still says where it came from.
+        row.revisions.append(DinerCountRevision(number=number, count=parsed, source=source,
+                                                reason=reason_text or _("updated through the API"),
+                                                created_by=actor))
+        row.count = parsed
+
+    # (count, number) is unique: two changes from the same revision cannot both become the next one.
+    if not stored_unless_duplicate(session, change):
+        raise _count_changed()
     return CountResult(row, False, True)
 
 

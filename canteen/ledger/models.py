@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String,
-                        UniqueConstraint)
+                        UniqueConstraint, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from canteen.auth.models import User
@@ -12,6 +12,8 @@ from canteen.db import Base, UTCDateTime, utcnow
 from canteen.reference.models import Canteen, Dish, Meal, Stream
 
 SOURCES = ("web", "api", "import")
+# The rows the one-live-web-entry-per-cell index covers (see WasteEntry); the migration uses it too.
+WEB_CELL_LIVE = "source = 'web' AND NOT voided"
 
 
 class WasteEntry(Base):
@@ -27,6 +29,13 @@ class WasteEntry(Base):
         # Nothing weighed is no entry (the slot shows as missing), never an entry of zero.
         CheckConstraint("weight_g > 0", name="weight_positive"),
         CheckConstraint("source IN ('web', 'api', 'import')", name="source_known"),
+        # One live entry per cell from the daily grid: two managers saving the same empty cell at once must
+        # not both store one (the day's total would double). Only "web" entries: a cell is the sum of its
+        # weighings, and scales (api) and imported paper ledgers legitimately hold several per cell, which
+        # the grid then shows as "n weighings". A voided entry no longer counts, so a cell can be entered
+        # again after a void. A partial unique index does this on SQLite and PostgreSQL alike.
+        Index("uq_waste_entry_web_cell", "canteen_id", "day", "meal_id", "stream_id", unique=True,
+              sqlite_where=text(WEB_CELL_LIVE), postgresql_where=text(WEB_CELL_LIVE)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

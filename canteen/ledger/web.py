@@ -14,7 +14,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from canteen.config import AppConfig
-from canteen.core.errors import FieldErrors, NotFound, ServiceError
+from canteen.core.errors import Conflict, FieldErrors, NotFound, ServiceError
 from canteen.core.guard import require
 from canteen.core.permissions import can_access_canteen, has_permission
 from canteen.core.timeutil import add_months, local_today, month_end, month_start, parse_month
@@ -25,7 +25,7 @@ from canteen.ledger.disposals import list_disposals, record_disposal, void_dispo
 from canteen.ledger.entries import correct_entry, get_entry, record_entry, void_entry
 from canteen.ledger.excel import ledger_workbook_bytes
 from canteen.ledger.figures import cell_history, day_cells, month_ledger
-from canteen.ledger.models import DinerCount, WasteEntry
+from canteen.ledger.models import DinerCount, WasteEntry, WasteEntryRevision
 from canteen.ledger.wording import change_sentence
 from canteen.reference.models import Canteen, Meal, Stream
 from canteen.reference.scope import user_canteens
@@ -111,6 +111,49 @@ class Cell:
         """Cells holding several weighings or a dish are corrected entry by entry on the cell page."""
         return len(self.entries) <= 1 and not any(entry.dish_id for entry in self.entries)
 
+    @property
+    def state(self) -> str:
+        """What the cell holds, as the form carries it back: "" (empty) or "<entry id>.<revision>"."""
+        if not self.entries:
+            return ""
+        # Several weighings (or a dish) are no single value the grid could have shown in a field.
+        if not self.editable:
+            return "several"
+        entry = self.entries[0]
+        return f"{entry.id}.{len(entry.revisions)}"
+
+
+# The daily form carries, beside each field, the state the page showed (hidden "s-<meal>-<stream>" and
+# "ds-<meal>" fields). Saving compares it with the state now: a cell someone else saved in between is a
+# conflict (409), never silently doubled or overwritten. A field the user left as the page showed it is no
+# change, even if the cell changed meanwhile. Revisions are never rewritten, so a state names one value.
+STATE_UNKNOWN = -1
+
+
+def _grams_at(state: str) -> int | None:
+    """The weight a cell showed in ``state`` (None: empty); STATE_UNKNOWN for a state that names nothing."""
+    if state == "":
+        return None
+    entry_id, _dot, number = state.partition(".")
+    if not (entry_id.isdigit() and number.isdigit()) or len(state) > 40:
+        return STATE_UNKNOWN
+    grams = db.session.scalar(select(WasteEntryRevision.weight_g).where(
+        WasteEntryRevision.entry_id == int(entry_id), WasteEntryRevision.number == int(number)))
+    return STATE_UNKNOWN if grams is None else grams
+
+
+def _count_at(row: DinerCount | None, state: str) -> int | None:
+    """The diner count a meal showed in ``state`` ("" or its revision number); STATE_UNKNOWN if none."""
+    if state == "":
+        return None
+    if row is None or not state.isdigit() or not 1 <= int(state) <= len(row.revisions):
+        return STATE_UNKNOWN
+    return row.revisions[int(state) - 1].count
+
+
+def _count_state(row: DinerCount | None) -> str:
+    return str(len(row.revisions)) if row is not None else ""
+
 
 def _build_grid(canteen: Canteen, day: date,
                 unit_grams: int) -> tuple[list[Any], dict[tuple[str, str], Cell], dict[str, DinerCount]]:
@@ -156,31 +199,57 @@ def _format_amount(grams: int, unit_grams: int) -> str:
 
 
 WeightPlan = list[tuple[str, Cell, int | None]]
-DinerPlan = list[tuple[str, int, bool]]
+# Per meal: the count to store and the revision the page showed (0: no count yet).
+DinerPlan = list[tuple[str, int, int]]
 
 
-def _plan_weights(cells: dict[tuple[str, str], Cell], settings: Any,
-                  unit: Any) -> tuple[WeightPlan, int, bool]:
-    """What the posted weights change (record, correct or void per cell), the bad-field count, any outlier."""
+def _since_loaded(cell: Cell, grams: int | None, unit_grams: int) -> str:
+    """"plan" (unchanged since the page was loaded), "skip" (changed, but the user left the field as
+    shown) or "conflict" (changed, and the user typed another value)."""
+    loaded = request.form.get(f"s-{cell.meal}-{cell.stream}")
+    # A post without states (an older page) is checked by the services' constraints alone.
+    if loaded is None or loaded == cell.state:
+        return "plan"
+    if grams == _grams_at(loaded):
+        # Not this user's change. The page shows the newer value from now on, so a later save keeps it.
+        cell.value = _format_amount(cell.total_g, unit_grams) if cell.total_g is not None else ""
+        return "skip"
+    return "conflict"
+
+
+def _plan_weights(cells: dict[tuple[str, str], Cell], settings: Any, unit: Any,
+                  conflicts: list[str]) -> tuple[WeightPlan, int, bool]:
+    """What the posted weights change (record, correct or void per cell), the bad-field count, any outlier.
+
+    Cells changed by someone else since the page was loaded go to ``conflicts`` (as "meal stream" keys).
+    """
     plan: WeightPlan = []
     errors, outliers = 0, False
     for cell in cells.values():
         name = f"w-{cell.meal}-{cell.stream}"
         # A field missing from the post (not merely empty) leaves its cell alone rather than voiding it.
-        if not cell.editable or name not in request.form:
+        # A cell that became several weighings since the page was loaded is still checked below.
+        if name not in request.form or not (cell.editable or f"s-{cell.meal}-{cell.stream}" in request.form):
             continue
         raw = request.form[name].strip()
         cell.value = raw
+        grams = None
+        if raw:
+            field_errors = FieldErrors()
+            grams = parse_weight_g(raw, unit.code, settings, field_errors)
+            if grams is None:
+                cell.error = next(iter(field_errors.values()))
+                errors += 1
+                continue
+        since = _since_loaded(cell, grams, unit.grams)
+        if since == "conflict":
+            conflicts.append(f"{cell.meal} {cell.stream}")
+        if since != "plan" or not cell.editable:
+            continue
         current = cell.entries[0] if cell.entries else None
-        if not raw:
+        if grams is None:
             if current is not None:
                 plan.append(("void", cell, None))
-            continue
-        field_errors = FieldErrors()
-        grams = parse_weight_g(raw, unit.code, settings, field_errors)
-        if grams is None:
-            cell.error = next(iter(field_errors.values()))
-            errors += 1
             continue
         # The form posts every cell again; an unchanged value is no change.
         if current is not None and grams == current.weight_g:
@@ -197,8 +266,8 @@ def _plan_weights(cells: dict[tuple[str, str], Cell], settings: Any,
 
 
 def _plan_diners(meals: list[Any], counts: dict[str, Any], diner_values: dict[str, str],
-                 diner_errors: dict[str, str]) -> tuple[DinerPlan, int]:
-    """What the posted diner counts change, and the number of bad fields."""
+                 diner_errors: dict[str, str], conflicts: list[str]) -> tuple[DinerPlan, int]:
+    """What the posted diner counts change, and the number of bad fields; changed ones go to ``conflicts``."""
     plan: DinerPlan = []
     errors = 0
     for meal in meals:
@@ -207,39 +276,193 @@ def _plan_diners(meals: list[Any], counts: dict[str, Any], diner_values: dict[st
         raw = request.form[f"d-{meal.code}"].strip()
         diner_values[meal.code] = raw
         stored = counts.get(meal.code)
-        if not raw:
+        count = None
+        if raw:
+            count_errors = FieldErrors()
+            count = parse_count(raw, count_errors)
+            if count is None:
+                diner_errors[meal.code] = next(iter(count_errors.values()))
+                errors += 1
+                continue
+        loaded = request.form.get(f"ds-{meal.code}")
+        if loaded is not None and loaded != _count_state(stored):
+            if count == _count_at(stored, loaded):
+                # Left as the page showed it; the newer count is shown from now on.
+                diner_values[meal.code] = str(stored.count) if stored is not None else ""
+            else:
+                conflicts.append(f"diners {meal.code}")
+            continue
+        if count is None:
             # Counts are revised, never removed: an empty field would silently drop the per-diner figures.
             if stored is not None:
                 diner_errors[meal.code] = _("a stored count cannot be emptied; enter the right number")
                 errors += 1
-            continue
-        count_errors = FieldErrors()
-        count = parse_count(raw, count_errors)
-        if count is None:
-            diner_errors[meal.code] = next(iter(count_errors.values()))
-            errors += 1
         elif stored is None or stored.count != count:
-            plan.append((meal.code, count, stored is not None))
+            plan.append((meal.code, count, len(stored.revisions) if stored is not None else 0))
     return plan, errors
+
+
+class _Stale(Exception):
+    """A planned change found its cell or count changed by another transaction; ``key`` names which."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
 
 
 def _apply_daily_plan(settings: Any, canteen: Any, day: date, plan: WeightPlan, diner_plan: DinerPlan,
                       reason: str) -> None:
     """Store every planned change through the ledger services; the caller commits once (all or nothing)."""
     for kind, cell, grams in plan:
-        # The plan holds grams already converted from the page's unit, so they go on as "g".
-        if kind == "record":
-            record_entry(db.session, settings, current_user, {
-                "canteen": canteen.code, "date": day, "meal": cell.meal, "stream": cell.stream,
-                "weight": grams, "unit": "g"})
-        elif kind == "correct":
-            correct_entry(db.session, settings, current_user, cell.entries[0].id, weight=grams,
-                          unit="g", reason=reason)
+        current = cell.entries[0] if cell.entries else None
+        # Each change says what it was planned against (empty, or the revision shown); the services refuse
+        # it with a Conflict when another transaction changed the cell in between.
+        try:
+            # The plan holds grams already converted from the page's unit, so they go on as "g".
+            if kind == "record":
+                record_entry(db.session, settings, current_user, {
+                    "canteen": canteen.code, "date": day, "meal": cell.meal, "stream": cell.stream,
+                    "weight": grams, "unit": "g"}, expect_empty=True)
+            elif kind == "correct" and current is not None:
+                correct_entry(db.session, settings, current_user, current.id, weight=grams, unit="g",
+                              reason=reason, expected_revision=len(current.revisions))
+            elif current is not None:
+                void_entry(db.session, current_user, current.id, reason,
+                           expected_revision=len(current.revisions))
+        except Conflict as error:
+            raise _Stale(f"{cell.meal} {cell.stream}") from error
+    for meal_code, count, revision in diner_plan:
+        try:
+            set_diner_count(db.session, settings, current_user, canteen=canteen.code, day=day, meal=meal_code,
+                            count=count, reason=reason, source="web", require_reason=True,
+                            expected_revision=revision)
+        except Conflict as error:
+            raise _Stale(f"diners {meal_code}") from error
+
+
+@dataclass
+class DailyForm:
+    """The daily grid of one canteen-day and what a post of it planned, found wrong or found changed."""
+
+    canteen: Canteen
+    day: date
+    unit: Any
+    meals: list[Any]
+    cells: dict[tuple[str, str], Cell]
+    counts: dict[str, DinerCount]
+    diner_values: dict[str, str] = field(default_factory=dict)
+    diner_errors: dict[str, str] = field(default_factory=dict)
+    conflicts: list[str] = field(default_factory=list)
+    reason_error: str = ""
+    outliers: bool = False
+    plan: WeightPlan = field(default_factory=list)
+    diner_plan: DinerPlan = field(default_factory=list)
+    errors: int = 0
+
+    @classmethod
+    def load(cls, canteen: Canteen, day: date, unit: Any) -> "DailyForm":
+        """The grid as stored now."""
+        meals, cells, counts = _build_grid(canteen, day, unit.grams)
+        values = {meal.code: str(counts[meal.code].count) if meal.code in counts else "" for meal in meals}
+        return cls(canteen, day, unit, meals, cells, counts, values)
+
+    def plan_post(self, settings: Any, reason: str) -> None:
+        """Plan every posted change and find every bad field and every changed cell, storing nothing."""
+        self.plan, self.errors, self.outliers = _plan_weights(self.cells, settings, self.unit, self.conflicts)
+        self.diner_plan, diner_errors = _plan_diners(self.meals, self.counts, self.diner_values,
+                                                     self.diner_errors, self.conflicts)
+        self.errors += diner_errors
+        # A change to a saved value is a revision, and a revision always says why.
+        changes_existing = (any(kind != "record" for kind, _c, _g in self.plan)
+                            or any(revision for *_x, revision in self.diner_plan))
+        if changes_existing and not reason:
+            self.reason_error = _("say why saved values change")
+            self.errors += 1
+
+    def mark_conflicts(self) -> None:
+        """Show each changed cell's value now, with what happened, in place of what was typed over it."""
+        for key in self.conflicts:
+            kind, _space, code = key.partition(" ")
+            if kind == "diners":
+                row = self.counts.get(code)
+                self.diner_values[code] = str(row.count) if row is not None else ""
+                self.diner_errors[code] = _("someone else changed this count while you were editing; it is "
+                                            "shown as it is now")
+                continue
+            cell = self.cells[(kind, code)]
+            now = _format_amount(cell.total_g, self.unit.grams) if cell.total_g is not None else ""
+            cell.error = (_("someone else saved %(now)s %(unit)s here while you were editing (you entered "
+                            "%(yours)s)", now=now, unit=self.unit.code, yours=cell.value or "–")
+                          if now else _("someone else emptied this cell while you were editing"))
+            cell.value = now
+
+    def conflict_names(self) -> list[str]:
+        """The changed fields as the user sees them (e.g. "Lunch · Plate waste")."""
+        english = _english()
+        meals = {meal.code: meal.name_en if english else meal.name_zh for meal in self.meals}
+        streams = {stream.code: stream.name_en if english else stream.name_zh
+                   for stream in _settings().streams}
+        names = []
+        for key in self.conflicts:
+            kind, _space, code = key.partition(" ")
+            names.append(f"{meals[code]} · {_('Diner count')}" if kind == "diners"
+                         else f"{meals[kind]} · {streams[code]}")
+        return names
+
+
+def _save_daily(settings: Any, form: DailyForm, reason: str) -> tuple[DailyForm, Any, int]:
+    """Store a planned post in one commit; (the form to show, a redirect or None, the status)."""
+    try:
+        _apply_daily_plan(settings, form.canteen, form.day, form.plan, form.diner_plan, reason)
+        db.session.commit()
+    except _Stale as stale:
+        db.session.rollback()
+        # Another transaction changed a cell between this post's reading and writing. Nothing was stored;
+        # the grid is read again and the post planned against it, which names every changed field.
+        fresh = DailyForm.load(form.canteen, form.day, form.unit)
+        fresh.plan_post(settings, reason)
+        if stale.key not in fresh.conflicts:
+            fresh.conflicts.append(stale.key)
+        return _refuse_conflicts(fresh), None, 409
+    except ServiceError as error:
+        db.session.rollback()
+        flash(_("Nothing was saved: %(error)s", error=_service_error_text(error)), "error")
+        return form, None, 422
+    flash(_("Saved %(count)s change(s).", count=len(form.plan) + len(form.diner_plan)), "success")
+    # Redirect after a save, so reloading the page cannot post the same changes again.
+    return form, redirect(url_for(".daily_page", canteen=form.canteen.code, day=form.day.isoformat(),
+                                  unit=form.unit.code)), 302
+
+
+def _refuse_conflicts(form: DailyForm) -> DailyForm:
+    form.mark_conflicts()
+    flash(_("Nothing was saved: someone else changed %(fields)s while you were editing. The values now "
+            "stored are shown there; check them and save again.", fields=", ".join(form.conflict_names())),
+          "error")
+    return form
+
+
+def _post_daily(settings: Any, form: DailyForm) -> tuple[DailyForm, Any, int]:
+    """Plan a post, then refuse it (409 changed cells, 422 bad fields), report no change or save it."""
+    reason = request.form.get("reason", "").strip()
+    form.plan_post(settings, reason)
+    # Refuse with every problem named and store nothing, or store everything in one commit.
+    if form.conflicts:
+        return _refuse_conflicts(form), None, 409
+    if form.errors or (form.outliers and request.form.get("confirm_outliers") != "1"):
+        if form.outliers and not form.errors:
+            flash(_("Some values are far outside the usual range. Check them, then confirm and save "
+                    "again."), "warning")
         else:
-            void_entry(db.session, current_user, cell.entries[0].id, reason)
-    for meal_code, count, _existing in diner_plan:
-        set_diner_count(db.session, settings, current_user, canteen=canteen.code, day=day,
-                        meal=meal_code, count=count, reason=reason, source="web", require_reason=True)
+            flash(_("Nothing was saved. Correct the marked fields: %(fields)s",
+                    fields=", ".join(_bad_field_names(form.meals, form.cells, form.diner_errors,
+                                                      form.reason_error))), "error")
+        return form, None, 422
+    if not form.plan and not form.diner_plan:
+        flash(_("Nothing changed."), "info")
+        return form, redirect(url_for(".daily_page", canteen=form.canteen.code, day=form.day.isoformat(),
+                                      unit=form.unit.code)), 302
+    return _save_daily(settings, form, reason)
 
 
 @bp.route("/daily", methods=["GET", "POST"])
@@ -250,55 +473,18 @@ def daily_page() -> Any:
     canteen = _canteen_from_args()
     day = _day_from_args()
     unit = settings.unit(_form_first("unit", "kg")) or settings.units[0]
-    meals, cells, counts = _build_grid(canteen, day, unit.grams)
-    diner_values = {meal.code: str(counts[meal.code].count) if meal.code in counts else "" for meal in meals}
-    diner_errors: dict[str, str] = {}
-    reason_error = ""
+    form = DailyForm.load(canteen, day, unit)
     status = 200
-    outliers = False
     if request.method == "POST":
-        # Step 1: plan every change and find every bad field before storing anything.
-        reason = request.form.get("reason", "").strip()
-        confirmed = request.form.get("confirm_outliers") == "1"
-        plan, errors, outliers = _plan_weights(cells, settings, unit)
-        diner_plan, diner_error_count = _plan_diners(meals, counts, diner_values, diner_errors)
-        errors += diner_error_count
-        # Step 2: a change to a saved value is a revision, and a revision always says why.
-        changes_existing = any(kind != "record" for kind, _c, _g in plan) or any(c for *_x, c in diner_plan)
-        if changes_existing and not reason:
-            reason_error = _("say why saved values change")
-            errors += 1
-        # Step 3: refuse with every problem named, store nothing, or store everything in one commit.
-        if errors or (outliers and not confirmed):
-            status = 422
-            if outliers and not errors:
-                flash(_("Some values are far outside the usual range. Check them, then confirm and save "
-                        "again."), "warning")
-            else:
-                flash(_("Nothing was saved. Correct the marked fields: %(fields)s",
-                        fields=", ".join(_bad_field_names(meals, cells, diner_errors, reason_error))),
-                      "error")
-        elif not plan and not diner_plan:
-            flash(_("Nothing changed."), "info")
-            return redirect(url_for(".daily_page", canteen=canteen.code, day=day.isoformat(),
-                                    unit=unit.code))
-        else:
-            try:
-                _apply_daily_plan(settings, canteen, day, plan, diner_plan, reason)
-                db.session.commit()
-            except ServiceError as error:
-                db.session.rollback()
-                flash(_("Nothing was saved: %(error)s", error=_service_error_text(error)), "error")
-                status = 422
-            else:
-                flash(_("Saved %(count)s change(s).", count=len(plan) + len(diner_plan)), "success")
-                # Redirect after a save, so reloading the page cannot post the same changes again.
-                return redirect(url_for(".daily_page", canteen=canteen.code, day=day.isoformat(),
-                                        unit=unit.code))
+        form, done, status = _post_daily(settings, form)
+        if done is not None:
+            return done
     return render_template(
-        "ledger/daily.html", canteen=canteen, canteens=user_canteens(), day=day, unit=unit, meals=meals,
-        streams=settings.streams, cells=cells, diner_values=diner_values, diner_errors=diner_errors,
-        reason_error=reason_error, outliers=outliers, fmt=lambda g: _format_amount(g, unit.grams),
+        "ledger/daily.html", canteen=canteen, canteens=user_canteens(), day=day, unit=unit, meals=form.meals,
+        streams=settings.streams, cells=form.cells, diner_values=form.diner_values,
+        diner_errors=form.diner_errors, diner_states={meal.code: _count_state(form.counts.get(meal.code))
+                                                      for meal in form.meals},
+        reason_error=form.reason_error, outliers=form.outliers, fmt=lambda g: _format_amount(g, unit.grams),
         today=local_today(settings.zone), timedelta=timedelta, units=settings.units,
         outlier_weeks=settings.ledger.outlier_weeks,
         reason=request.form.get("reason", "")), status
@@ -372,6 +558,10 @@ def cell_page() -> Any:
     stream = db.session.scalar(select(Stream).where(Stream.code == request.args.get("stream", "")))
     if meal is None or stream is None:
         abort(404)
+    return _render_cell(canteen, day, meal, stream)
+
+
+def _render_cell(canteen: Canteen, day: date, meal: Meal, stream: Stream, status: int = 200) -> Any:
     # Voided entries too: this page is where a cell's full history is read.
     entries = db.session.scalars(select(WasteEntry).where(
         WasteEntry.canteen_id == canteen.id, WasteEntry.day == day, WasteEntry.meal_id == meal.id,
@@ -380,7 +570,7 @@ def cell_page() -> Any:
     return render_template("ledger/cell.html", canteen=canteen, day=day, meal=meal, stream=stream,
                            entries=entries, meal_cfg={m.code: m for m in settings.meals}[meal.code],
                            stream_cfg={s.code: s for s in settings.streams}[stream.code],
-                           units=settings.units, can_edit=_can_edit())
+                           units=settings.units, can_edit=_can_edit()), status
 
 
 def _entry_or_404(entry_id: int) -> WasteEntry:
@@ -396,35 +586,50 @@ def _back_to_cell(entry: WasteEntry) -> Any:
                             meal=entry.meal.code, stream=entry.stream.code))
 
 
-@bp.route("/entries/<int:entry_id>/correct", methods=["POST"])
-@require("ledger.edit")
-def correct_page(entry_id: int) -> Any:
-    """Correct an entry's weight: a new revision with the reason."""
+def _posted_revision() -> int | None:
+    """The revision the correction form was loaded at (None from a form without one)."""
+    raw = request.form.get("revision", "")
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
+
+
+def _change_entry(entry_id: int, change: Any, done: str) -> Any:
+    """Apply a correction or void from the cell page; a change made meanwhile by someone else is a 409."""
     entry = _entry_or_404(entry_id)
+    cell = (entry.canteen, entry.day, entry.meal, entry.stream)
     try:
-        correct_entry(db.session, _settings(), current_user, entry.id, weight=request.form.get("weight"),
-                      unit=request.form.get("unit", "kg"), reason=request.form.get("reason"))
+        change(entry)
         db.session.commit()
-        flash(_("Correction saved; the previous value stays in the history."), "success")
+        flash(done, "success")
+    except Conflict as error:
+        db.session.rollback()
+        # The page is shown again as it is now, with the other person's revision, instead of a redirect
+        # that would hide that this save was refused.
+        flash(_("Nothing was saved: %(error)s", error=error.message), "error")
+        return _render_cell(*cell, status=409)
     except ServiceError as error:
         db.session.rollback()
         flash(_("Nothing was saved: %(error)s", error=_service_error_text(error)), "error")
     return _back_to_cell(entry)
+
+
+@bp.route("/entries/<int:entry_id>/correct", methods=["POST"])
+@require("ledger.edit")
+def correct_page(entry_id: int) -> Any:
+    """Correct an entry's weight: a new revision with the reason."""
+    return _change_entry(entry_id, lambda entry: correct_entry(
+        db.session, _settings(), current_user, entry.id, weight=request.form.get("weight"),
+        unit=request.form.get("unit", "kg"), reason=request.form.get("reason"),
+        expected_revision=_posted_revision()),
+        _("Correction saved; the previous value stays in the history."))
 
 
 @bp.route("/entries/<int:entry_id>/void", methods=["POST"])
 @require("ledger.edit")
 def void_page(entry_id: int) -> Any:
     """Void an entry with a reason."""
-    entry = _entry_or_404(entry_id)
-    try:
-        void_entry(db.session, current_user, entry.id, request.form.get("reason"))
-        db.session.commit()
-        flash(_("The entry was voided; it stays in the history."), "success")
-    except ServiceError as error:
-        db.session.rollback()
-        flash(_("Nothing was saved: %(error)s", error=_service_error_text(error)), "error")
-    return _back_to_cell(entry)
+    return _change_entry(entry_id, lambda entry: void_entry(
+        db.session, current_user, entry.id, request.form.get("reason"), expected_revision=_posted_revision()),
+        _("The entry was voided; it stays in the history."))
 
 
 @bp.route("/diners")

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 
 from canteen.api.base import api_blueprint, api_user, json_body, require_api
 from canteen.api.openapi import document
+from canteen.camera_events.services import visible_canteen_ids
 from canteen.core.errors import NotFound
 from canteen.diners.services import diner_as_dict, diner_by_card
 from canteen.extensions import db
@@ -92,7 +93,8 @@ def _body_or_empty() -> dict[str, Any]:
 
 
 @bp.get("/diners/<card_no>/offences")
-@document("get", "/diners/{card_no}/offences", "A diner's place on the ladder, counted offences and history",
+@document("get", "/diners/{card_no}/offences",
+          "A diner's place on the ladder, counted offences and history, limited to the caller's canteens",
           responses={200: "DinerOffences"}, tag="offences")
 def diner_offences_api(card_no: str) -> Any:
     """Everything recomputed from the standing offences in the window."""
@@ -100,7 +102,10 @@ def diner_offences_api(card_no: str) -> Any:
     diner = diner_by_card(db.session, card_no)
     if diner is None:
         raise NotFound(_("unknown diner"), {"card_no": _("unknown diner")})
-    record = diner_record(db.session, _settings(), diner)
+    # Only the part of the record in the caller's canteens: a reviewer of one canteen must not read what
+    # happened in another (the diner is known to both, their offences are not).
+    record = diner_record(db.session, _settings(), diner,
+                          canteen_ids=visible_canteen_ids(db.session, api_user()))
     standing = record.standing
     pending = {"id": standing.pending.id, "step": standing.pending.step} if standing.pending else None
     return jsonify({

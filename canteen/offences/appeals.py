@@ -13,7 +13,7 @@ from canteen.config import AppConfig
 from canteen.core.errors import Conflict, FieldErrors, Forbidden, NotFound
 from canteen.core.permissions import can_access_canteen, has_permission
 from canteen.core.validation import clean_text
-from canteen.db import utcnow
+from canteen.db import compare_and_set, utcnow
 from canteen.offences.escalations import get_escalation
 from canteen.offences.ladder import confirmer_ids, end_offence, log_action
 from canteen.offences.models import Appeal
@@ -64,8 +64,9 @@ def get_appeal(session: Session, actor: User, appeal_id: Any) -> Appeal:
         key = int(appeal_id)
     except (TypeError, ValueError):
         raise NotFound(_("no such appeal")) from None
-    # Locked, so two approvers deciding the same appeal at once cannot both succeed.
-    appeal = session.scalar(select(Appeal).where(Appeal.id == key).with_for_update())
+    # Read afresh; the decision itself is a compare-and-set on the appeal's status (see decide_appeal).
+    appeal = session.scalar(select(Appeal).where(Appeal.id == key).with_for_update()
+                            .execution_options(populate_existing=True))
     if appeal is None or not can_access_canteen(actor, appeal.escalation.offence.event.canteen):
         raise NotFound(_("no such appeal"))
     return appeal
@@ -91,7 +92,11 @@ def decide_appeal(session: Session, settings: AppConfig, actor: User, appeal_id:
     if actor.id in confirmer_ids(session, escalation.offence.event_id):
         raise Forbidden(_("you confirmed this event; a second person must decide the appeal"),
                         {"appeal": _("needs a second person")})
-    appeal.status, appeal.decided_by_id, appeal.decided_at, appeal.reason = outcome, actor.id, now, reason
+    # Of two approvers deciding the same appeal at once, exactly one changes it from open.
+    decision = {"status": outcome, "decided_by_id": actor.id, "decided_at": now, "reason": reason}
+    if not compare_and_set(session, appeal, {"status": "open"}, decision):
+        raise Conflict(_("someone else decided this appeal at the same moment"),
+                       {"appeal": _("already decided")})
     log_action(escalation, f"appeal_{outcome}", actor, now, reason)
     # An upheld step resumes by itself: it was only suspended while the appeal was open.
     if outcome == "annulled":

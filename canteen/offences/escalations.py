@@ -13,7 +13,7 @@ from canteen.config import AppConfig
 from canteen.core.errors import Conflict, FieldErrors, Forbidden, NotFound
 from canteen.core.permissions import can_access_canteen, has_permission
 from canteen.core.validation import clean_text
-from canteen.db import utcnow
+from canteen.db import compare_and_set, utcnow
 from canteen.offences.ladder import confirmer_ids, exposure_end, log_action
 from canteen.offences.models import Escalation
 from canteen.offences.window import local_day
@@ -33,9 +33,13 @@ def get_escalation(session: Session, actor: User, escalation_id: Any, permission
         key = int(escalation_id)
     except (TypeError, ValueError):
         raise NotFound(_("no such escalation")) from None
-    # Locked when acting on it, so two people deciding the same step at once cannot both succeed.
     statement = select(Escalation).where(Escalation.id == key)
-    escalation = session.scalar(statement.with_for_update() if lock else statement)
+    if lock:
+        # Read afresh when acting on it (the page may have loaded it earlier in the request). The lock only
+        # narrows the window on PostgreSQL; what makes a decision happen once is the compare-and-set in
+        # _decide, which SQLite (where FOR UPDATE is a no-op) needs as well.
+        statement = statement.with_for_update().execution_options(populate_existing=True)
+    escalation = session.scalar(statement)
     # Out of scope answers 'not found': a reviewer of one canteen must not learn of another's offences.
     if escalation is None or not can_access_canteen(actor, escalation.offence.event.canteen):
         raise NotFound(_("no such escalation"))
@@ -51,12 +55,37 @@ def _second_person(session: Session, settings: AppConfig, actor: User, escalatio
                         {"escalation": _("needs a second person")})
 
 
+def status_words(status: str) -> str:
+    """The translated name of an escalation status."""
+    return {"open": _("to be given"), "given": _("given"), "pending_approval": _("awaiting approval"),
+            "approved": _("approved"), "rejected": _("rejected"), "superseded": _("superseded by a recount"),
+            "withdrawn": _("withdrawn (decision corrected)"), "annulled": _("annulled on appeal"),
+            "suspended": _("suspended by an appeal")}.get(status, status)
+
+
+def _not_awaiting(escalation: Escalation) -> Conflict:
+    if escalation.status in ("approved", "rejected"):
+        return Conflict(_("Someone else has already decided this step: %(decision)s. Nothing was changed.",
+                          decision=status_words(escalation.status)), {"escalation": _("already decided")})
+    return Conflict(_("this step is not awaiting approval (it is %(status)s)",
+                      status=status_words(escalation.status)), {"escalation": _("already decided")})
+
+
 def _awaiting_decision(escalation: Escalation) -> None:
     if escalation.status != "pending_approval":
-        raise Conflict(_("this step is not awaiting approval (it is %(status)s)", status=escalation.status),
-                       {"escalation": _("already decided")})
+        raise _not_awaiting(escalation)
     if escalation.open_appeal is not None:
         raise Conflict(_("an appeal suspends this step until it is decided"), {"escalation": _("suspended")})
+
+
+def _decide(session: Session, escalation: Escalation, status: str, actor: User, now: datetime, note: str,
+            **more: Any) -> None:
+    """Record the decision only if the step still awaits one; of two deciding at once, exactly one wins."""
+    won = compare_and_set(session, escalation, {"status": "pending_approval"},
+                          {"status": status, "decided_by_id": actor.id, "decided_at": now,
+                           "decision_note": note, **more})
+    if not won:
+        raise _not_awaiting(escalation)
 
 
 def approve(session: Session, settings: AppConfig, actor: User, escalation_id: Any, note: Any = "",
@@ -70,11 +99,10 @@ def approve(session: Session, settings: AppConfig, actor: User, escalation_id: A
         errors.raise_if_any(_("nothing was approved"))
     _second_person(session, settings, actor, escalation)
     _awaiting_decision(escalation)
-    escalation.status = "approved"
-    escalation.decided_by_id, escalation.decided_at, escalation.decision_note = actor.id, now, note
-    if escalation.step == "exposure":
-        # The period runs from approval, not from the offence, so the diner is shown for the configured days.
-        escalation.starts_at, escalation.expires_at = now, exposure_end(settings, now)
+    # The period runs from approval, not from the offence, so the diner is shown for the configured days.
+    period = ({"starts_at": now, "expires_at": exposure_end(settings, now)}
+              if escalation.step == "exposure" else {})
+    _decide(session, escalation, "approved", actor, now, note, **period)
     log_action(escalation, "approved", actor, now, note)
     session.flush()
     return escalation
@@ -91,8 +119,7 @@ def reject(session: Session, settings: AppConfig, actor: User, escalation_id: An
         errors.raise_if_any(_("nothing was rejected"))
     _second_person(session, settings, actor, escalation)
     _awaiting_decision(escalation)
-    escalation.status = "rejected"
-    escalation.decided_by_id, escalation.decided_at, escalation.decision_note = actor.id, now, reason
+    _decide(session, escalation, "rejected", actor, now, reason)
     log_action(escalation, "rejected", actor, now, reason)
     session.flush()
     return escalation
@@ -133,8 +160,12 @@ def record_warning(session: Session, settings: AppConfig, actor: User, escalatio
                        {"escalation": _("not an open warning")})
     if escalation.open_appeal is not None:
         raise Conflict(_("an appeal suspends this step until it is decided"), {"escalation": _("suspended")})
-    escalation.status = "given"
-    escalation.decided_by_id, escalation.decided_at, escalation.decision_note = actor.id, moment, note
+    # Compare-and-set: of two reviewers recording the same warning at once, one records it.
+    if not compare_and_set(session, escalation, {"status": "open"},
+                           {"status": "given", "decided_by_id": actor.id, "decided_at": moment,
+                            "decision_note": note}):
+        raise Conflict(_("someone else recorded this warning at the same moment"),
+                       {"escalation": _("already given")})
     # decided_at is when it was given; the history line keeps when it was recorded.
     log_action(escalation, "given", actor, now, note)
     session.flush()
@@ -171,8 +202,10 @@ def record_letter_sent(session: Session, settings: AppConfig, actor: User, escal
     if escalation.open_appeal is not None:
         raise Conflict(_("an appeal suspends this step until it is decided"), {"escalation": _("suspended")})
     assert day is not None  # a missing or malformed date raised above
-    escalation.letter_sent_on, escalation.letter_sent_by_id = day, actor.id
-    escalation.letter_sent_recorded_at, escalation.letter_note = now, note
+    if not compare_and_set(session, escalation, {"letter_sent_on": None},
+                           {"letter_sent_on": day, "letter_sent_by_id": actor.id,
+                            "letter_sent_recorded_at": now, "letter_note": note}):
+        raise Conflict(_("the letter is already recorded as sent"), {"sent_on": _("already recorded")})
     log_action(escalation, "letter_sent", actor, now, f"{day.isoformat()} {note}".strip())
     session.flush()
     return escalation

@@ -1,6 +1,7 @@
 """A diner's complete record: every event that named them, every decision, step and appeal, in time order."""
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -80,11 +81,15 @@ def _timeline(diner: Diner, offences: list[OffenceRecord],
     return items
 
 
-def diner_record(session: Session, settings: AppConfig, diner: Diner,
-                 now: datetime | None = None) -> DinerRecord:
-    """A diner's record: standing, offences (counted or not), the events that named them, a timeline."""
+def diner_record(session: Session, settings: AppConfig, diner: Diner, now: datetime | None = None,
+                 canteen_ids: Collection[int] | None = None) -> DinerRecord:
+    """A diner's record: standing, offences (counted or not), the events that named them, a timeline.
+
+    With ``canteen_ids`` (a reader limited to some canteens), only the events of those canteens and what
+    followed from them: the standing, offences, decisions, steps and appeals of other canteens are left out.
+    """
     now = now or utcnow()
-    standing = diner_standing(session, settings, diner, now)
+    standing = diner_standing(session, settings, diner, now, canteen_ids)
     counted = {offence.id for offence in standing.counted}
     # All offences, withdrawn and annulled ones too; whether each counts now is marked, not filtered.
     offences = list(session.scalars(select(Offence).where(Offence.diner_id == diner.id)
@@ -93,6 +98,10 @@ def diner_record(session: Session, settings: AppConfig, diner: Diner,
     # everything held about them.
     event_ids = set(session.scalars(select(EventReview.event_id).where(EventReview.diner_id == diner.id)))
     event_ids |= {offence.event_id for offence in offences}
+    if canteen_ids is not None:
+        event_ids = set(session.scalars(select(CameraEvent.id).where(
+            CameraEvent.id.in_(event_ids), CameraEvent.canteen_id.in_(canteen_ids)))) if event_ids else set()
+        offences = [offence for offence in offences if offence.event_id in event_ids]
     events = list(session.scalars(select(CameraEvent).where(CameraEvent.id.in_(event_ids))
                                   .order_by(CameraEvent.started_at))) if event_ids else []
     reviews = list(session.scalars(select(EventReview).where(EventReview.event_id.in_(event_ids))

@@ -6,6 +6,7 @@ count is the number of standing offences in the window that ends today.
 """
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -158,6 +159,15 @@ def confirmer_ids(session: Session, event_id: int) -> set[int]:
         EventReview.event_id == event_id, EventReview.decision == "confirmed")))
 
 
+def decider_ids(session: Session, event_id: int) -> set[int]:
+    """Everyone who approved or rejected a ladder step of the event's offences (they may not confirm it)."""
+    return set(session.scalars(
+        select(EscalationAction.actor_id).join(Escalation, Escalation.id == EscalationAction.escalation_id)
+        .join(Offence, Offence.id == Escalation.offence_id)
+        .where(Offence.event_id == event_id, EscalationAction.action.in_(("approved", "rejected")),
+               EscalationAction.actor_id.is_not(None))))
+
+
 def record_offence(session: Session, settings: AppConfig, event: CameraEvent, diner: Diner,
                    review: EventReview, actor: User, now: datetime | None = None) -> Offence:
     """Attribute a confirmed event to a diner and start the step it reaches."""
@@ -202,12 +212,17 @@ class Standing:
         return len(self.counted)
 
 
-def diner_standing(session: Session, settings: AppConfig, diner: Diner,
-                   now: datetime | None = None) -> Standing:
-    """The diner's counted offences, the step in effect and any step awaiting a second person."""
+def diner_standing(session: Session, settings: AppConfig, diner: Diner, now: datetime | None = None,
+                   canteen_ids: Collection[int] | None = None) -> Standing:
+    """The diner's counted offences, the step in effect and any step awaiting a second person.
+
+    With ``canteen_ids``, only what happened in those canteens (what a reader limited to them may see).
+    """
     now = now or utcnow()
     today = local_day(now, settings.zone)
     counted = counted_offences(session, settings, diner, now)
+    if canteen_ids is not None:
+        counted = [offence for offence in counted if offence.event.canteen_id in canteen_ids]
     ids = [offence.id for offence in counted]
     escalations = list(session.scalars(select(Escalation).where(Escalation.offence_id.in_(ids))
                                        .order_by(Escalation.id))) if ids else []

@@ -21,11 +21,12 @@ from canteen.db import utcnow
 from canteen.diners.services import diner_by_card
 from canteen.extensions import db
 from canteen.offences.appeals import decide_appeal, file_appeal
-from canteen.offences.escalations import approve, get_escalation, record_letter_sent, record_warning, reject
+from canteen.offences.escalations import (approve, get_escalation, record_letter_sent, record_warning, reject,
+                                          status_words)
 from canteen.offences.export import record_as_dict, record_zip
 from canteen.offences.history import diner_record
 from canteen.offences.ladder import confirmer_ids, on_board
-from canteen.offences.letter import referral_letter_pdf
+from canteen.offences.letter import letter_offences, referral_letter_pdf
 from canteen.offences.models import Escalation, Offence, RetentionLog
 
 bp = Blueprint("offences", __name__, url_prefix="/offences")
@@ -49,10 +50,7 @@ def step_label(step: str | None) -> str:
 
 def escalation_status_label(status: str) -> str:
     """The translated name of an escalation status."""
-    return {"open": _("to be given"), "given": _("given"), "pending_approval": _("awaiting approval"),
-            "approved": _("approved"), "rejected": _("rejected"), "superseded": _("superseded by a recount"),
-            "withdrawn": _("withdrawn (decision corrected)"), "annulled": _("annulled on appeal"),
-            "suspended": _("suspended by an appeal")}.get(status, status)
+    return status_words(status)
 
 
 def action_label(action: str) -> str:
@@ -261,6 +259,14 @@ def letter_pdf(escalation_id: int) -> Any:
     # No draft letters: only an approved referral has one to print.
     if escalation.step != "referral" or escalation.status != "approved":
         abort(404)
+    # The letter cites every offence that led to the referral, in whichever canteen; a reader limited to some
+    # canteens may print it only when all of them are theirs.
+    visible = set(visible_canteen_ids(db.session, _actor()))
+    if any(item.offence.event.canteen_id not in visible
+           for item in letter_offences(db.session, _settings(), escalation)):
+        message = _("The letter cites offences in canteens outside your scope; the discipline office can "
+                    "print it.")
+        return render_template("error.html", code=403, title=_("Not allowed"), message=message), 403
     content = referral_letter_pdf(db.session, _settings(), escalation, media_root(current_app.instance_path))
     return send_file(BytesIO(content), mimetype="application/pdf", as_attachment=True,
                      download_name=f"referral-{escalation.diner.card_no}-{escalation.id}.pdf")
@@ -273,11 +279,17 @@ def _diner_or_404(card_no: str) -> Any:
     return diner
 
 
+def _scoped_record(card_no: str) -> Any:
+    """The diner's record as far as the user's canteens go (a reviewer of one canteen sees only its part)."""
+    return diner_record(db.session, _settings(), _diner_or_404(card_no),
+                        canteen_ids=visible_canteen_ids(db.session, _actor()))
+
+
 @bp.route("/diners/<card_no>")
 @require("offences.view")
 def diner_page(card_no: str) -> Any:
     """A diner's history: where they stand now, every offence, step, appeal and decision."""
-    record = diner_record(db.session, _settings(), _diner_or_404(card_no))
+    record = _scoped_record(card_no)
     return render_template("offences/diner.html", record=record, diner=record.diner, standing=record.standing)
 
 
@@ -285,7 +297,7 @@ def diner_page(card_no: str) -> Any:
 @require("diners.export")
 def export_json(card_no: str) -> Any:
     """The diner's complete record as JSON (the data subject's right to see it)."""
-    record = diner_record(db.session, _settings(), _diner_or_404(card_no))
+    record = _scoped_record(card_no)
     response = jsonify(record_as_dict(record, _settings()))
     response.headers["Content-Disposition"] = f'attachment; filename="diner-{card_no}.json"'
     return response
@@ -295,7 +307,7 @@ def export_json(card_no: str) -> Any:
 @require("diners.export")
 def export_zip(card_no: str) -> Any:
     """The diner's complete record as a ZIP: Excel, JSON and the evidence still kept."""
-    record = diner_record(db.session, _settings(), _diner_or_404(card_no))
+    record = _scoped_record(card_no)
     content = record_zip(record, _settings(), media_root(current_app.instance_path))
     return send_file(BytesIO(content), mimetype="application/zip", as_attachment=True,
                      download_name=f"diner-{card_no}.zip")

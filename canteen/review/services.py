@@ -20,7 +20,7 @@ from canteen.core.validation import clean_text
 from canteen.db import utcnow
 from canteen.diners.models import Diner
 from canteen.diners.services import diner_by_card
-from canteen.offences.ladder import end_offence, record_offence
+from canteen.offences.ladder import decider_ids, end_offence, record_offence
 from canteen.offences.models import Appeal, Escalation, Offence
 from canteen.reference.models import Canteen
 
@@ -165,6 +165,17 @@ def review_event(session: Session, settings: AppConfig, actor: User, event_uuid:
     return review
 
 
+def check_four_eyes(session: Session, actor: User, event: CameraEvent, decision: str) -> None:
+    """Refuse a 'confirmed' decision by someone who approved or rejected a step of this event.
+
+    Four eyes after the fact: the confirmer and the approver must stay two people, so an approver who later
+    confirmed the event themselves would undo the rule (the approver's check is in offences.escalations).
+    """
+    if decision == "confirmed" and actor.id in decider_ids(session, event.id):
+        raise Forbidden(_("you decided on a ladder step of this event, so a second person must confirm it"),
+                        {"decision": _("needs a second person")})
+
+
 def correct_review(session: Session, settings: AppConfig, actor: User, event_uuid: Any, data: dict[str, Any],
                    now: datetime | None = None) -> EventReview:
     """Change a decision as a new revision with a reason; the ladder is recounted for everyone concerned."""
@@ -177,6 +188,7 @@ def correct_review(session: Session, settings: AppConfig, actor: User, event_uui
     reason = clean_text(data.get("reason"), "reason", 500, errors, required=True)
     if errors:
         errors.raise_if_any(_("the correction was not stored"))
+    check_four_eyes(session, actor, event, decision)
     previous = reviews_of(session, event)
     if not previous:
         raise Conflict(_("this event has no decision yet; review it first"), {"id": _("not reviewed")})

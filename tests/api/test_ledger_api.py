@@ -84,7 +84,8 @@ def test_a_repeated_client_id_answers_200_and_stores_nothing_new(api_as, stored)
 def test_a_client_id_reused_for_a_different_weighing_is_409(api_as, stored):
     api = api_as("manager")
     api.post("/waste-entries", weighing(client_id="scale-3:18"))
-    assert_error(api.post("/waste-entries", weighing(client_id="scale-3:18", weight=13)), 409, "client_id")
+    assert_error(api.post("/waste-entries", weighing(client_id="scale-3:18", weight=13)), 409, "client_id",
+                 "weight")
     assert stored()["waste_entry"] == 1
 
 

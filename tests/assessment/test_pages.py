@@ -366,7 +366,7 @@ def test_every_assessment_form_needs_the_csrf_token(app, world, admin, csrf_app)
 
     client = csrf_app.test_client()
     token = csrf_token_from(client.get("/login").data)
-    assert client.post("/login", data={"username": admin.username, "password": "password123",
+    assert client.post("/login", data={"username": admin.username, "password": "tray-return-2021",
                                        "csrf_token": token}).status_code == 302
     ours = {rule.endpoint: rule for rule in csrf_app.url_map.iter_rules()
             if "POST" in (rule.methods or set())

@@ -140,7 +140,7 @@ def status_of(app: Flask, assessment_id: int) -> tuple[str, str | None, str | No
         return assessment.status, assessment.response, assessment.response_text
 
 
-def sign_in(page: Any, user: User, english: bool = True, password: str = "password123") -> None:
+def sign_in(page: Any, user: User, english: bool = True, password: str = "tray-return-2021") -> None:
     """Log in through the login form (optionally switching to English first); wait until it lands
     elsewhere."""
     page.goto("/login")

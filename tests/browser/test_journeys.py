@@ -70,7 +70,7 @@ def test_login_logout_and_language_switch(app: Flask, page: Page, make_user: Cal
     expect(page.locator("#password")).to_be_visible()
     expect(page.locator("#password")).to_have_value("")
 
-    page.fill("#password", "password123")
+    page.fill("#password", "tray-return-2021")
     page.click("button[type=submit].primary")
     page.wait_for_url("**/dashboard")
     # Chinese by default: the canteens carry their Chinese names.

@@ -76,16 +76,19 @@ def test_analyze_json_and_evidence(short_video, tmp_path: Path) -> None:
     assert "%" in proc.stderr or "frame" in proc.stderr  # the progress bar went to stderr
     folders = sorted(out.iterdir())
     assert len(folders) == 2
-    for folder in folders:
+    for folder, ev in zip(folders, events):
         names = {p.name for p in folder.iterdir()}
-        assert {"snapshot.jpg", "snapshot_public.jpg", "crop_before.jpg", "crop_after.jpg", "clip.webm",
+        assert {"snapshot.jpg", "snapshot_public.jpg", "crop_before.jpg", "crop_after.jpg",
                 "event.json"} <= names
+        # A clip is encoded only for a lasting change: the hand passing over gets none.
+        assert ("clip.webm" in names) == ev["scene_changed"]
         snap = cv2.imread(str(folder / "snapshot.jpg"))
         assert snap.shape == (240, 320, 3)
         crop = cv2.imread(str(folder / "crop_after.jpg"))
         assert crop.shape[0] < 240 and crop.shape[1] < 320
         manifest = json.loads((folder / "event.json").read_text())
-        assert manifest["files"]["clip"] == "clip.webm"
+        assert manifest["files"].get("clip") == ("clip.webm" if ev["scene_changed"] else None)
+        assert manifest["event"]["public_image"] is True
     # The dump's before/after crops differ (food in the bin), the hand's do not much.
     before = cv2.imread(str(folders[0] / "crop_before.jpg")).astype(int)
     after = cv2.imread(str(folders[0] / "crop_after.jpg")).astype(int)

@@ -136,14 +136,18 @@ def test_a_client_id_reused_for_another_weighing_is_a_conflict(session, settings
     for changes in ({"weight": "13"}, {"stream": "prep"}, {"meal": "dinner"}, {"date": "2021-07-06"}):
         with pytest.raises(Conflict) as caught:
             record_entry(session, settings, admin, weighing(client_id="scale-1:0002", **changes))
-        assert caught.value.fields == {"client_id": f"already used for entry {first.id}"}
+        # The answer names the client_id and each field that differs from the first weighing.
+        assert caught.value.fields == {"client_id": f"already used for entry {first.id}",
+                                       next(iter(changes)): f"differs from entry {first.id} stored with this "
+                                                            "client_id"}
     assert session.scalars(select(WasteEntry)).all() == [first]
 
 
 def test_client_ids_belong_to_their_user(session, settings, user_in):
     one, other = user_in("manager"), user_in("manager")
-    record_entry(session, settings, one, weighing(client_id="tablet:7"))
-    assert record_entry(session, settings, other, weighing(client_id="tablet:7")).created
+    # Scales send client_ids (source "api"); a cell may hold several of their weighings.
+    record_entry(session, settings, one, weighing(client_id="tablet:7"), source="api")
+    assert record_entry(session, settings, other, weighing(client_id="tablet:7"), source="api").created
     assert len(session.scalars(select(WasteEntry)).all()) == 2
 
 

@@ -25,7 +25,7 @@ from canteen.ledger.models import DinerCount, Disposal, WasteEntry
 from tests.support import FAST_HASH
 from tests.web.helpers import csrf_token_from
 
-PASSWORD = "password123"
+PASSWORD = "tray-return-2021"
 
 
 def log_in(client: FlaskClient, username: str, password: str = PASSWORD,
@@ -251,6 +251,8 @@ def _stored(app: Flask) -> dict[str, object]:
             "boss_locale": boss.locale if boss else None,
             "other_active": other.active if other else None,
             "failures": len(db.session.scalars(select(LoginFailure)).all()),
+            "passwords": sorted(db.session.scalars(select(User.password_hash))),
+            "session_versions": sorted(db.session.scalars(select(User.session_version))),
         }
 
 
@@ -294,6 +296,11 @@ def test_csrf_is_enforced_on_every_form(csrf_app: Flask, settings: AppConfig) ->
         "admin.users": ("/admin/users", {"username": "intruder", "role": "admin", "password": "password999"}),
         "admin.toggle_active": (f"/admin/users/{other_id}/active", {}),
         "admin.tokens": ("/admin/tokens", {"username": "boss", "name": "stolen"}),
+        "admin.reset_password": ("/admin/users/password", {"user": str(other_id),
+                                                           "password": "taken-over-2021"}),
+        "auth.password_page": ("/account/password", {"current_password": PASSWORD,
+                                                     "new_password": "taken-over-2021",
+                                                     "repeat_password": "taken-over-2021"}),
     }
     post_endpoints = {rule.endpoint for rule in csrf_app.url_map.iter_rules()
                       if "POST" in (rule.methods or set()) and not rule.rule.startswith("/api/")

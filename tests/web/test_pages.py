@@ -51,13 +51,14 @@ PAGES: dict[str, tuple[frozenset[str], bool]] = {
     "ledger.import_page": (EDIT, False),
     "admin.users": (ADMIN, False),
     "admin.tokens": (ADMIN, False),
+    "auth.password_page": (EVERYONE, False),
 }
 # Pages that need no login, and POST-only actions (tested below).
 # Blueprints of later features have permission matrices of their own (tests/assessment, tests/offences,
 # tests/reports); this one covers the ledger foundation.
 CORE_BLUEPRINTS = {"auth", "home", "ledger", "admin"}
 NOT_IN_MATRIX = {"home.index", "auth.login", "auth.logout", "auth.set_language", "healthz", "static",
-                 "ledger.correct_page", "ledger.void_page", "admin.toggle_active"}
+                 "ledger.correct_page", "ledger.void_page", "admin.toggle_active", "admin.reset_password"}
 
 
 @pytest.fixture
@@ -88,7 +89,8 @@ def page_url(endpoint: str, canteen: str, day: date) -> str:
              "ledger.cell_page": "/ledger/cell",
              "ledger.diner_history_page": "/ledger/diners", "ledger.disposals_page": "/ledger/disposals",
              "ledger.daily_page": "/ledger/daily", "ledger.import_page": "/ledger/import",
-             "admin.users": "/admin/users", "admin.tokens": "/admin/tokens"}
+             "admin.users": "/admin/users", "admin.tokens": "/admin/tokens",
+             "auth.password_page": "/account/password"}
     return paths[endpoint] + query
 
 
@@ -216,7 +218,7 @@ def test_admin_deactivates_and_creates_users(app: Flask, client: FlaskClient, ma
     response = client.post("/admin/users", data={"username": "cook", "role": "manager", "password": "short",
                                                  "canteen": "badajie"})
     assert response.status_code == 422
-    assert b"at least 8 characters" in response.data
+    assert b"at least 10 characters" in response.data
     assert client.post("/admin/users", data={"username": "cook", "role": "manager", "password": "long-enough",
                                              "canteen": "badajie"}).status_code == 302
     created = client.post("/admin/tokens", data={"username": "cook", "name": "lunch scale"})
