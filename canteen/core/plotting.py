@@ -7,9 +7,9 @@ matplotlib (with numpy and Pillow, which matplotlib itself requires) and the sta
 feature (the report engine in ``reports/``, the assessment's year chart) draws through it without importing
 another feature.
 
-Writing a figure is most of what a chart costs, so ``png_bytes`` draws it once on its Agg canvas and stores
-a grey chart as an 8-bit grey PNG (a quarter of the RGBA data, lossless for grey pixels), and ``svg_bytes``
-reuses the layout of a figure already drawn instead of computing it again.
+Writing a figure is most of what a chart costs, so ``png_bytes`` draws it once on its Agg canvas, stores a
+grey chart as an 8-bit grey PNG (a quarter of the RGBA data, lossless for grey pixels) and keeps the layout
+it computed, which an SVG drawn afterwards reuses.
 """
 from __future__ import annotations
 
@@ -140,6 +140,10 @@ def png_bytes(figure: Figure, dpi: float) -> bytes:
     figure.set_dpi(dpi)
     canvas = _agg_canvas(figure)
     canvas.draw()
+    # The positions the layout gave are kept: another drawing (an SVG, the PNG again) then costs no second
+    # layout, and gives the same picture (matplotlib's layouts move things a little on every run).
+    if figure.get_layout_engine() is not None:
+        figure.set_layout_engine("none")
     rgba = numpy.asarray(canvas.buffer_rgba())
     grey = rgba[..., 0]
     # The report charts are drawn in greys only (they must print in black and white); checked, not assumed,
@@ -155,11 +159,7 @@ def png_bytes(figure: Figure, dpi: float) -> bytes:
 
 
 def svg_bytes(figure: Figure) -> bytes:
-    """The figure as SVG, without a date or creator, for printing at any size."""
-    # A figure drawn already (for its PNG) keeps the positions its layout gave it; laying it out again would
-    # cost a third of the drawing and move nothing.
-    if not figure.stale and figure.get_layout_engine() is not None:
-        figure.set_layout_engine("none")
+    """The figure as SVG, without a date or creator; after ``png_bytes`` it keeps the PNG's layout."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     return buffer.getvalue()
