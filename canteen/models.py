@@ -4,7 +4,7 @@ from canteen.assessment.models import (Assessment, AssessmentLine, AssessmentRev
 from canteen.assessment.spotchecks.models import (SpotCheck, SpotCheckDraw, SpotCheckFinding, SpotCheckPhoto,
                                                   SpotCheckReweigh, SpotCheckSlot)
 from canteen.auth.models import ApiToken, LoginFailure, User, UserCanteen
-from canteen.camera_events.models import CameraEvent, CameraStatus, EventReview
+from canteen.camera_events.models import CameraEvent, CameraStatus, EventReview, EvidenceAccess
 from canteen.db import Base
 from canteen.diners.models import Diner, DinerRevision
 from canteen.ledger.models import DinerCount, DinerCountRevision, Disposal, WasteEntry, WasteEntryRevision
@@ -16,8 +16,8 @@ __all__ = [
     "ApiToken", "Appeal", "Assessment", "AssessmentLine", "AssessmentRevision", "AuditEntry", "Base",
     "CameraEvent", "CameraStatus", "Canteen", "Contractor", "ContractorCanteen", "ContractorUser", "Diner",
     "DinerCount", "DinerCountRevision", "DinerRevision", "Dish", "Disposal", "Escalation", "EscalationAction",
-    "EventReview", "JobRun", "LoginFailure", "Meal", "MissingEntryCheck", "Offence", "ProposalDecision",
-    "ReportRun", "RetentionLog", "SchedulerStart", "SheetVersion", "SpotCheck", "SpotCheckDraw",
-    "SpotCheckFinding", "SpotCheckPhoto", "SpotCheckReweigh", "SpotCheckSlot", "Stream", "User",
-    "UserCanteen", "WasteEntry", "WasteEntryRevision",
+    "EventReview", "EvidenceAccess", "JobRun", "LoginFailure", "Meal", "MissingEntryCheck", "Offence",
+    "ProposalDecision", "ReportRun", "RetentionLog", "SchedulerStart", "SheetVersion", "SpotCheck",
+    "SpotCheckDraw", "SpotCheckFinding", "SpotCheckPhoto", "SpotCheckReweigh", "SpotCheckSlot", "Stream",
+    "User", "UserCanteen", "WasteEntry", "WasteEntryRevision",
 ]

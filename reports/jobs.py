@@ -188,6 +188,17 @@ def retention(context: JobContext) -> JobOutcome:
     return JobOutcome("ok", summary)
 
 
+def close_unchanged_events(context: JobContext) -> JobOutcome:
+    """Close pending camera visits that left no lasting change and waited longer than configured."""
+    from canteen.review.triage import close_unchanged_events as close
+
+    closed = close(db.session, context.settings, context.now)
+    db.session.commit()
+    if closed is None:
+        return JobOutcome("skipped", "offences.triage.close_unchanged_after_hours is 0: never closed")
+    return JobOutcome("ok", f"{closed} visit(s) without a lasting change closed as not a dump")
+
+
 def _cron(settings: AppConfig, **fields: int) -> CronTrigger:
     # In the configured zone: report_hour 5 means five in the morning where the canteens are.
     return CronTrigger(timezone=settings.zone, **fields)
@@ -212,6 +223,8 @@ def all_jobs() -> list[JobSpec]:
                 lambda s: _cron(s, hour=s.reports.scheduler.retention_time.hour,
                                 minute=s.reports.scheduler.retention_time.minute),
                 retention),
+        JobSpec("close-unchanged-events", "hourly: close unreviewed camera visits without a lasting change",
+                lambda s: _cron(s, minute=40), close_unchanged_events),
         JobSpec("sqlite-backup", "online backup of the SQLite database into instance/backups",
                 lambda s: _cron(s, hour=s.reports.scheduler.backup_time.hour,
                                 minute=s.reports.scheduler.backup_time.minute),

@@ -17,7 +17,7 @@ bp = api_blueprint("camera_events_api", __name__)
 # This feature's component schemas, added to the OpenAPI document by its init_app.
 SCHEMAS: dict[str, dict[str, Any]] = {}
 
-# Evidence of one event: a snapshot, its blurred copy, two crops and a short clip.
+# Evidence of one event: a snapshot, its public copy, two crops and a short clip.
 MAX_UPLOAD_BYTES = 40 << 20
 
 SCHEMAS["CameraEvent"] = {"type": "object", "properties": {
@@ -27,17 +27,21 @@ SCHEMAS["CameraEvent"] = {"type": "object", "properties": {
     "start_s": {"type": "number"}, "end_s": {"type": "number"}, "peak_activity": {"type": "number"},
     "activity_integral": {"type": "number"}, "scene_changed": {"type": "boolean"},
     "changed_fraction": {"type": "number"}, "confidence": {"type": "number"},
+    "public_image": {"type": "boolean",
+                     "description": "false: snapshot_public is a placeholder that is never published"},
     "end_reason": {"type": "string"},
     "status": {"type": "string"}, "media": {"type": "array", "items": {"type": "string"}},
     "received_at": {"type": "string", "format": "date-time"}}}
 SCHEMAS["CameraHeartbeat"] = {"type": "object", "required": ["camera", "state"], "properties": {
     "camera": {"type": "string"},
-    "state": {"type": "string", "enum": ["ok", "connecting", "stalled", "error", "stopped"]},
+    "state": {"type": "string", "enum": ["ok", "connecting", "no_signal", "stalled", "error", "stopped"]},
     "last_frame_at": {"type": "string", "format": "date-time", "nullable": True},
     "detail": {"type": "string"}}}
 
 _MULTIPART = {"type": "object", "required": ["event", "snapshot", "snapshot_public"], "properties": {
-    "event": {"type": "string", "description": "the event as JSON (id is a UUID: a repeat answers 200)"},
+    "event": {"type": "string", "description": (
+        "the event as JSON (id is a UUID: a repeat answers 200; public_image true only when snapshot_public "
+        "may be published)")},
     **{kind: {"type": "string", "format": "binary"} for kind in MEDIA_KINDS}}}
 
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, UniqueConstraint,
+                        true)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from canteen.auth.models import User
@@ -18,6 +19,8 @@ from canteen.reference.models import Canteen
 EVENT_STATUSES = ("pending", "confirmed", "dismissed", "unidentified")
 MEDIA_KINDS = ("snapshot", "snapshot_public", "crop_before", "crop_after", "clip")
 DECISIONS = ("confirmed", "dismissed", "unidentified")
+# Why someone opened evidence: deciding an event in the review queue, or deciding a ladder step about it.
+ACCESS_PURPOSES = ("review", "approval")
 
 
 class CameraEvent(Base):
@@ -28,6 +31,8 @@ class CameraEvent(Base):
         # The review queue filters by status, then by canteen or day, newest first.
         Index("ix_camera_event_status_started", "status", "started_at"),
         Index("ix_camera_event_canteen_started", "canteen_id", "started_at"),
+        # Triage: the queue lists lasting changes first, then by confidence, then newest.
+        Index("ix_camera_event_triage", "status", "scene_changed", "confidence", "started_at"),
         CheckConstraint("status IN ('pending', 'confirmed', 'dismissed', 'unidentified')",
                         name="status_known"),
     )
@@ -46,6 +51,9 @@ class CameraEvent(Base):
     scene_changed: Mapped[bool] = mapped_column(Boolean)
     changed_fraction: Mapped[float] = mapped_column(Float)
     confidence: Mapped[float] = mapped_column(Float)
+    # False when the region never became still: the worker's public image is then a black placeholder that
+    # must never be published. Rows stored before the flag existed count as publishable.
+    public_image: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     end_reason: Mapped[str] = mapped_column(String(32))
     detector_version: Mapped[str] = mapped_column(String(32), default="")
     status: Mapped[str] = mapped_column(String(16), default="pending")
@@ -86,6 +94,8 @@ class EventReview(Base):
         UniqueConstraint("event_id", "number"),
         CheckConstraint("decision IN ('confirmed', 'dismissed', 'unidentified')", name="decision_known"),
         CheckConstraint("decision = 'confirmed' OR diner_id IS NULL", name="diner_only_if_confirmed"),
+        # No author means the system (the auto-close of visits without a lasting change): it only dismisses.
+        CheckConstraint("created_by_id IS NOT NULL OR decision = 'dismissed'", name="system_only_dismisses"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -95,9 +105,29 @@ class EventReview(Base):
     diner_id: Mapped[int | None] = mapped_column(ForeignKey("diner.id"), default=None, index=True)
     note: Mapped[str] = mapped_column(String(500), default="")
     reason: Mapped[str | None] = mapped_column(String(500), default=None)
-    created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    # None: decided by the system, not by a person.
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     event: Mapped[CameraEvent] = relationship()
     diner: Mapped[Diner | None] = relationship()
-    created_by: Mapped[User] = relationship()
+    created_by: Mapped[User | None] = relationship()
+
+
+class EvidenceAccess(Base):
+    """Someone opened an evidence file of an event (raw snapshot, crops, clip, public copy), and why."""
+
+    __tablename__ = "evidence_access"
+    __table_args__ = (
+        Index("ix_evidence_access_event_at", "event_id", "at"),
+        CheckConstraint("purpose IN ('review', 'approval')", name="purpose_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("camera_event.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    purpose: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()

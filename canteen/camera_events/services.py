@@ -26,10 +26,11 @@ from canteen.reference.services import canteen_by_code
 
 log = logging.getLogger(__name__)
 
-# The reviewer needs the snapshot and the public board its blurred copy; crops and clip are optional.
+# The reviewer needs the snapshot and the public board its public copy; crops and clip are optional.
 REQUIRED_MEDIA = ("snapshot", "snapshot_public")
 END_REASONS = ("quiet", "scene_changed", "max_duration", "source_ended", "shutdown")
-HEARTBEAT_STATES = ("ok", "connecting", "stalled", "error", "stopped")
+# no_signal: the camera has not delivered one frame since its worker started.
+HEARTBEAT_STATES = ("ok", "connecting", "no_signal", "stalled", "error", "stopped")
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,11 @@ def parse_event(session: Session, settings: AppConfig, actor: User, raw: Any) ->
         values[field] = _number(data, field, errors, 0.0, 1.0)
     if not isinstance(data.get("scene_changed"), bool):
         errors["scene_changed"] = _("expected true or false")
+    # Workers older than the flag sent the raw frame as the public copy: an event that does not say its
+    # public image shows nobody is treated as having none.
+    public_image = data.get("public_image", False)
+    if not isinstance(public_image, bool):
+        errors["public_image"] = _("expected true or false")
     if data.get("end_reason") not in END_REASONS:
         errors["end_reason"] = _("one of %(values)s", values=", ".join(END_REASONS))
     version = data.get("detector_version", "")
@@ -121,7 +127,8 @@ def parse_event(session: Session, settings: AppConfig, actor: User, raw: Any) ->
         errors["detector_version"] = _("at most 32 characters")
     errors.raise_if_any(_("the event was not stored"))
     return {"uuid": event_uuid, "camera": data["camera"], "canteen": canteen, "started_at": started,
-            "ended_at": ended, "scene_changed": data["scene_changed"], "end_reason": data["end_reason"],
+            "ended_at": ended, "scene_changed": data["scene_changed"], "public_image": public_image,
+            "end_reason": data["end_reason"],
             "detector_version": version, **values}
 
 
@@ -149,7 +156,7 @@ def _check_files(files: dict[str, bytes]) -> None:
 # The event's own fields, compared when its UUID arrives again (the canteen follows from the camera).
 REPEATED_FIELDS = ("camera", "started_at", "ended_at", "start_s", "end_s", "peak_activity",
                    "activity_integral", "scene_changed", "changed_fraction", "confidence", "end_reason",
-                   "detector_version")
+                   "detector_version", "public_image")
 
 
 def _same_as_stored(existing: CameraEvent, fields: dict[str, Any], files: dict[str, bytes]) -> CameraEvent:
@@ -192,7 +199,8 @@ def receive_event(session: Session, settings: AppConfig, actor: User, raw_event:
         ended_at=fields["ended_at"], start_s=fields["start_s"], end_s=fields["end_s"],
         peak_activity=fields["peak_activity"], activity_integral=fields["activity_integral"],
         scene_changed=fields["scene_changed"], changed_fraction=fields["changed_fraction"],
-        confidence=fields["confidence"], end_reason=fields["end_reason"],
+        confidence=fields["confidence"], public_image=fields["public_image"],
+        end_reason=fields["end_reason"],
         detector_version=fields["detector_version"], media_dir=relative_dir,
         media_kinds=",".join(kind for kind in MEDIA_KINDS if kind in files), received_by_id=actor.id)
     staging = stage(media_root, fields["uuid"], files)
@@ -263,7 +271,8 @@ def event_as_dict(event: CameraEvent) -> dict[str, Any]:
             "end_s": event.end_s, "peak_activity": event.peak_activity,
             "activity_integral": event.activity_integral, "scene_changed": event.scene_changed,
             "changed_fraction": event.changed_fraction, "confidence": event.confidence,
-            "end_reason": event.end_reason, "status": event.status, "media": event.media,
+            "public_image": event.public_image, "end_reason": event.end_reason, "status": event.status,
+            "media": event.media,
             "received_at": iso(event.received_at)}
 
 

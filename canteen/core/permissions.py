@@ -56,6 +56,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "offences.view": frozenset({"admin", "reviewer", "discipline"}),
     "offences.approve": frozenset({"admin", "reviewer", "discipline"}),
     "referrals.view": frozenset({"admin", "reviewer", "discipline"}),
+    # Issue 11: whoever decides a ladder step sees the raw evidence of its event (each opening logged); the
+    # discipline office has no access to the review queue itself.
+    "offences.evidence": frozenset({"admin", "reviewer", "discipline"}),
     "diners.export": frozenset({"admin"}),
     # Issue 6: reports, dashboard and scheduled jobs.
     "reports.view": frozenset({"admin", "manager", "assessor", "viewer", "discipline", "contractor"}),

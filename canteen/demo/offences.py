@@ -61,22 +61,33 @@ class _Builder:
         # Before lunch, today's events happened earlier this morning.
         return min(moment, self.now - timedelta(minutes=10 + minute))
 
-    def event(self, when: datetime, canteen: str = "zonghe") -> CameraEvent:
-        """A pending event with evidence drawn for it."""
+    def event(self, when: datetime, canteen: str = "zonghe", changed: bool = True,
+              public: bool = True) -> CameraEvent:
+        """A pending event with evidence drawn for it.
+
+        ``changed`` False is a visit that left the bin as it was, ``public`` False one whose bin never became
+        still (no publishable image).
+        """
         self.count += 1
         event_uuid = str(uuid.UUID(int=0x5EED_0000_0000_0000 + self.count))
         relative_dir = f"{when:%Y/%m}/{event_uuid}"
         kinds = ""
         if self.root is not None:
-            files = evidence_files(self.count, with_clip=self.count <= 8)
+            # Like the worker: a clip only for a lasting change.
+            files = evidence_files(self.count, with_clip=changed and self.count <= 8, changed=changed,
+                                   public=public)
             store_atomically(self.root, relative_dir, files)
             kinds = ",".join(kind for kind in MEDIA_KINDS if kind in files)
+        # As the detector scores them: below 0.3 without a lasting change, 0.5 to 1 with one.
+        confidence = 0.6 + (self.count % 4) / 10 if changed else 0.1 + (self.count % 3) / 10
         event = CameraEvent(uuid=event_uuid, camera=_camera_of(self.settings, canteen),
                             canteen_id=self.canteens[canteen].id, started_at=when,
                             ended_at=when + timedelta(seconds=6),
                             start_s=100.0 + self.count, end_s=106.0 + self.count, peak_activity=0.3,
-                            activity_integral=1.2, scene_changed=True, changed_fraction=0.05,
-                            confidence=0.6 + (self.count % 4) / 10, end_reason="scene_changed",
+                            activity_integral=1.2, scene_changed=changed,
+                            changed_fraction=0.05 if changed else 0.001,
+                            confidence=confidence,
+                            public_image=public, end_reason="scene_changed" if changed else "quiet",
                             detector_version="demo", media_dir=relative_dir, media_kinds=kinds,
                             received_by_id=self.users["manager"].id, received_at=when + timedelta(seconds=20))
         self.session.add(event)
@@ -138,9 +149,10 @@ def _seed(session: Session, settings: AppConfig, users: dict[str, User], media_r
     build.review(second, "confirmed", "100102", "第二次倒餐")
     approve(session, settings, discipline, build.step(second).id, "核实无误，予以曝光", now=build.at(2, 40))
 
-    # Another exposure in badajie: 马超.
+    # Another exposure in badajie: 马超. The bin never became still during his second visit, so the board shows
+    # his entry in words only.
     for days_ago, minute in ((70, 11), (4, 13)):
-        event = build.event(build.at(days_ago, minute), "badajie")
+        event = build.event(build.at(days_ago, minute), "badajie", public=days_ago > 10)
         build.review(event, "confirmed", "200201")
         escalation = build.step(event)
         if escalation.step == "warning":
@@ -179,9 +191,13 @@ def _seed(session: Session, settings: AppConfig, users: dict[str, User], media_r
     build.review(build.event(build.at(2, 25)), "dismissed", note="仅倒入汤汁，非剩饭")
     build.review(build.event(build.at(8, 27), "badajie"), "unidentified", note="背对镜头，无法辨认")
 
-    # The reviewer's queue: pending events of today and yesterday in both canteens.
+    # The reviewer's queue: pending events of today and yesterday in both canteens, and visits that left the
+    # bin as it was (most visits at a tray return), which a reviewer may dismiss together.
     queue = ((0, 31, "zonghe"), (0, 33, "badajie"), (1, 35, "zonghe"), (1, 38, "zonghe"))
     for days_ago, minute, canteen in queue:
         build.event(build.at(days_ago, minute), canteen)
+    unchanged = ((0, 40, "zonghe"), (0, 42, "zonghe"), (0, 44, "badajie"), (1, 46, "zonghe"))
+    for days_ago, minute, canteen in unchanged:
+        build.event(build.at(days_ago, minute), canteen, changed=False)
     session.flush()
     return True

@@ -1,4 +1,10 @@
-"""What the public board shows: active approved exposures, and nothing but their blurred snapshots."""
+"""What the public board shows: active approved exposures, and at most their public images.
+
+A public image is the camera worker's settled after-view of the bin once the diner had left, with everything
+outside the bin pixelated. When the worker could not make one (the bin never became still: ``public_image``
+false, the file is a black placeholder), the exposure is still shown, in words only: the step was decided
+on the raw evidence by two people, and a missing illustration must not undo it.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,7 +19,7 @@ from canteen.config import AppConfig
 from canteen.offences.ladder import counted_offences, on_board
 from canteen.offences.models import Escalation
 
-# Only the blurred copy may be published: no likeness without consent (PIPL art. 25, Civil Code art. 1019).
+# Only the public copy may be published: no likeness without consent (PIPL art. 25, Civil Code art. 1019).
 PUBLIC_KIND = "snapshot_public"
 
 
@@ -48,8 +54,9 @@ def active_exposures(session: Session, now: datetime) -> list[Escalation]:
 
 def _has_public_snapshot(escalation: Escalation) -> bool:
     event = escalation.offence.event
-    # media still lists kinds after retention deleted the files, so the deletion time is checked too.
-    return event.media_deleted_at is None and PUBLIC_KIND in event.media
+    # media still lists kinds after retention deleted the files, so the deletion time is checked too; a
+    # public copy the worker marked unusable is never published.
+    return event.media_deleted_at is None and event.public_image and PUBLIC_KIND in event.media
 
 
 def board_entries(session: Session, settings: AppConfig, now: datetime) -> list[BoardEntry]:
@@ -67,7 +74,7 @@ def board_entries(session: Session, settings: AppConfig, now: datetime) -> list[
 
 def public_snapshot_path(session: Session, media_root: Path, escalation_id: int,
                          now: datetime) -> Path | None:
-    """The blurred snapshot of an exposure currently on the board; None for anything else."""
+    """The public image of an exposure currently on the board; None for anything else."""
     escalation = session.get(Escalation, escalation_id)
     # Checked per request: an exposure that expired or was suspended since the page loaded serves no image.
     if escalation is None or not on_board(escalation, now) or not _has_public_snapshot(escalation):

@@ -1,7 +1,7 @@
 """The public exposure board (no login): active approved exposures, large type, Chinese by default.
 
 The blueprint is named "exposure": canteen/auth/web.py treats every endpoint of that blueprint as public, so
-nothing but the board and the blurred snapshots of what is on it may live here.
+nothing but the board and the public images of what is on it may live here.
 """
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def board() -> Any:
 
 @bp.route("/exposure/snapshot/<int:escalation_id>.jpg")
 def snapshot(escalation_id: int) -> Any:
-    """The blurred snapshot of an exposure that is on the board right now; 404 for anything else."""
+    """The public image of an exposure that is on the board right now; 404 for anything else."""
     # When the board shows no snapshots, their URLs must not serve them to someone who guesses one.
     if "snapshot" not in _settings().offences.board.fields:
         abort(404)

@@ -14,16 +14,18 @@ WIDTH, HEIGHT = 480, 360
 BIN = (300, 170, 450, 330)  # x1, y1, x2, y2 of the watched bin
 
 
-def _scene(rng: random.Random, food: int) -> np.ndarray:
+def _scene(rng: random.Random, food: int, diner: bool = True) -> np.ndarray:
     image = np.full((HEIGHT, WIDTH, 3), (200, 205, 210), np.uint8)
     cv2.rectangle(image, (0, 260), (WIDTH, HEIGHT), (150, 150, 155), -1)  # counter
     cv2.rectangle(image, (20, 120), (260, 250), (120, 90, 60), -1)  # tray rack
     for row in range(3):
         cv2.line(image, (20, 160 + 30 * row), (260, 160 + 30 * row), (80, 60, 40), 3)
-    # A diner as a plain silhouette: no face, nothing to recognise.
+    # A diner as a plain silhouette: no face, nothing to recognise. The shade is drawn either way, so a scene
+    # with and without the diner gets the same food from the same seed.
     shade = rng.randint(40, 90)
-    cv2.ellipse(image, (230, 90), (34, 40), 0, 0, 360, (shade, shade, shade + 20), -1)
-    cv2.rectangle(image, (185, 125), (280, 300), (shade + 30, shade + 10, shade), -1)
+    if diner:
+        cv2.ellipse(image, (230, 90), (34, 40), 0, 0, 360, (shade, shade, shade + 20), -1)
+        cv2.rectangle(image, (185, 125), (280, 300), (shade + 30, shade + 10, shade), -1)
     x1, y1, x2, y2 = BIN
     cv2.rectangle(image, (x1, y1), (x2, y2), (40, 110, 60), -1)
     cv2.rectangle(image, (x1 + 10, y1 + 10), (x2 - 10, y1 + 40), (20, 60, 30), -1)
@@ -42,12 +44,15 @@ def _jpeg(image: np.ndarray) -> bytes:
     return encoded.tobytes()
 
 
-def _blur_outside_bin(image: np.ndarray) -> np.ndarray:
-    # The public copy: only the bin stays sharp, as on the camera worker's tray-only image.
-    blurred = cv2.GaussianBlur(image, (0, 0), 12)
+def _pixelate_outside_bin(image: np.ndarray) -> np.ndarray:
+    # The public copy as the camera worker makes it: the bin sharp, everything else in blocks of 1/24 of the
+    # width.
+    block = max(1, WIDTH // 24)
+    small = cv2.resize(image, (WIDTH // block, HEIGHT // block), interpolation=cv2.INTER_AREA)
+    public = cv2.resize(small, (WIDTH, HEIGHT), interpolation=cv2.INTER_NEAREST)
     x1, y1, x2, y2 = BIN
-    blurred[y1:y2, x1:x2] = image[y1:y2, x1:x2]
-    return blurred
+    public[y1:y2, x1:x2] = image[y1:y2, x1:x2]
+    return public
 
 
 def _clip(frames: list[np.ndarray]) -> bytes:
@@ -57,13 +62,21 @@ def _clip(frames: list[np.ndarray]) -> bytes:
         return path.read_bytes() if write_clip(path, small, 5.0) else b""
 
 
-def evidence_files(seed: int, with_clip: bool = True) -> dict[str, bytes]:
-    """The five evidence files of one event, keyed by kind, as the camera worker uploads them."""
-    rng = random.Random(seed)
-    # Both scenes start from the same seed, so the diner looks the same before and after the dump.
-    before, after = _scene(random.Random(seed), 0), _scene(rng, rng.randint(4, 9))
+def evidence_files(seed: int, with_clip: bool = True, changed: bool = True,
+                   public: bool = True) -> dict[str, bytes]:
+    """The five evidence files of one event, keyed by kind, as the camera worker uploads them.
+
+    ``changed`` False draws a visit that left the bin as it was (no food added); ``public`` False gives the
+    black placeholder the worker sends when the bin never became still.
+    """
+    food = random.Random(seed).randint(4, 9) if changed else 0
+    # The scenes start from the same seed, so the diner looks the same before and after the dump, and the
+    # public copy (the diner gone) shows the same food as the snapshot.
+    before, after = _scene(random.Random(seed), 0), _scene(random.Random(seed), food)
+    left = _scene(random.Random(seed), food, diner=False)
     x1, y1, x2, y2 = BIN
-    files = {"snapshot": _jpeg(after), "snapshot_public": _jpeg(_blur_outside_bin(after)),
+    public_copy = _pixelate_outside_bin(left) if public else np.zeros_like(left)
+    files = {"snapshot": _jpeg(after), "snapshot_public": _jpeg(public_copy),
              "crop_before": _jpeg(before[y1:y2, x1:x2]), "crop_after": _jpeg(after[y1:y2, x1:x2])}
     if with_clip:
         clip = _clip([before] * 3 + [after] * 5)

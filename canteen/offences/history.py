@@ -52,9 +52,11 @@ def _timeline(diner: Diner, offences: list[OffenceRecord],
         named = None
         if review.diner is not None:
             named = review.diner.card_no if review.diner_id == diner.id else "other"
+        # No author: the system closed a visit without a lasting change (before a later correction).
+        author = review.created_by
         items.append({"at": review.created_at, "type": "review", "action": review.decision,
-                      "event": review.event.uuid, "number": review.number, "by": review.created_by.username,
-                      "by_name": review.created_by.name,
+                      "event": review.event.uuid, "number": review.number,
+                      "by": author.username if author else None, "by_name": author.name if author else None,
                       "note": review.note, "reason": review.reason, "card_no": named})
     for record in offences:
         for escalation in record.escalations:
@@ -125,7 +127,8 @@ def offence_as_dict(record: OffenceRecord, settings: AppConfig) -> dict[str, Any
             "date": offence.occurred_at.astimezone(settings.zone).date().isoformat(),
             "canteen": event.canteen.code, "camera": event.camera, "counted": record.counted,
             "withdrawn_at": iso(offence.withdrawn_at), "annulled_at": iso(offence.annulled_at),
-            "confirmed_by": offence.review.created_by.username,
+            # A confirmation is always a person's: the system only ever dismisses.
+            "confirmed_by": offence.review.created_by.username if offence.review.created_by else None,
             "confirmed_at": iso(offence.review.created_at)}
 
 

@@ -45,6 +45,9 @@ def _evidence(media_root: Path, offence: Offence) -> list[EvidenceFile]:
     event = offence.event
     files = []
     for kind in event.media:
+        # A public copy the worker marked unusable is a black placeholder that proves nothing: not listed.
+        if kind == "snapshot_public" and not event.public_image:
+            continue
         path = media_root / event.media_dir / file_name(kind)
         if event.media_deleted_at is None and path.is_file():
             content = path.read_bytes()

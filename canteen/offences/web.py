@@ -10,7 +10,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from canteen.camera_events.access import access_summary
 from canteen.camera_events.models import CameraEvent
+from canteen.camera_events.serve import available_kinds, serve_evidence
 from canteen.camera_events.services import visible_canteen_ids
 from canteen.camera_events.storage import media_root
 from canteen.config import AppConfig
@@ -149,6 +151,11 @@ def _load(escalation_id: int) -> Escalation:
         abort(404)
 
 
+def _sees_evidence(actor: Any) -> bool:
+    """True when the person may open the raw evidence of the steps they can decide (the approvers)."""
+    return has_permission(actor, "offences.evidence") and actor.role in _settings().offences.approver_roles
+
+
 def _render_escalation(escalation: Escalation, errors: dict[str, str] | None = None,
                        status: int = 200) -> Any:
     actor = _actor()
@@ -156,7 +163,11 @@ def _render_escalation(escalation: Escalation, errors: dict[str, str] | None = N
     # The service's four-eyes rule, repeated so the page offers only the buttons that would succeed.
     may_decide = (has_permission(actor, "offences.approve")
                   and actor.role in _settings().offences.approver_roles and actor.id not in confirmers)
+    event = escalation.offence.event
+    evidence = _sees_evidence(actor)
     return render_template("offences/escalation.html", escalation=escalation, offence=escalation.offence,
+                           evidence_kinds=available_kinds(event) if evidence else [],
+                           access=access_summary(db.session, event) if evidence else None,
                            event=escalation.offence.event, diner=escalation.diner, errors=errors or {},
                            form=request.form, may_decide=may_decide, confirmed_by_me=actor.id in confirmers,
                            on_board=on_board(escalation, utcnow()),
@@ -185,6 +196,16 @@ def _act(escalation_id: int, action: Any, done: str) -> Any:
     flash(done, "success")
     # 303 sends the browser to the page with a GET, so a reload does not post the form again.
     return redirect(url_for(".escalation_page", escalation_id=escalation_id), 303)
+
+
+@bp.route("/escalations/<int:escalation_id>/evidence/<kind>")
+@require("offences.evidence")
+def evidence_file(escalation_id: int, kind: str) -> Any:
+    """An evidence file of the step's event, for the person deciding it (each opening is logged)."""
+    if not _sees_evidence(_actor()):
+        abort(403)
+    escalation = _load(escalation_id)
+    return serve_evidence(db.session, _actor(), escalation.offence.event, kind, "approval")
 
 
 @bp.route("/escalations/<int:escalation_id>/approve", methods=["POST"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 from canteen.camera_events.models import CameraEvent
@@ -125,3 +125,13 @@ def pending_camera_events(session: Session, canteens: list[Canteen]) -> int:
         return 0
     return session.scalar(select(func.count()).select_from(CameraEvent).where(
         CameraEvent.canteen_id.in_(ids), CameraEvent.status == "pending")) or 0
+
+
+def pending_changed_events(session: Session, canteens: list[Canteen]) -> int:
+    """Of the waiting camera events, those whose visit left a lasting change in the bin (possible dumps)."""
+    ids = [canteen.id for canteen in canteens]
+    if not ids:
+        return 0
+    return session.scalar(select(func.count()).select_from(CameraEvent).where(
+        CameraEvent.canteen_id.in_(ids), CameraEvent.status == "pending",
+        CameraEvent.scene_changed == true())) or 0

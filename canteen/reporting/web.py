@@ -11,10 +11,12 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.routing import BuildError
 
+from canteen.camera_events.status import camera_alerts
 from canteen.config import AppConfig
 from canteen.core.guard import require
 from canteen.core.permissions import can_access_canteen, has_permission
 from canteen.core.timeutil import local_now, month_start
+from canteen.db import utcnow
 from canteen.extensions import db
 from canteen.reference.models import Canteen
 from canteen.reference.scope import user_canteens
@@ -79,7 +81,13 @@ def dashboard() -> Any:
                              for check in figures.recent_checks(db.session, canteens, today)]
     if has_permission(current_user, "camera.view"):
         context["pending_events"] = figures.pending_camera_events(db.session, canteens)
+        context["pending_changed"] = figures.pending_changed_events(db.session, canteens)
         context["review_url"] = optional_url("review.queue")
+        context["changed_url"] = optional_url("review.queue", change="changed")
+        # A camera without signal means dumps at its tray return go unrecorded: said where reviewers look.
+        context["camera_alerts"] = camera_alerts(db.session, settings, current_user._get_current_object(),
+                                                 utcnow())
+        context["cameras_url"] = optional_url("review.cameras")
     if has_permission(current_user, "spotcheck.view"):
         context["open_rectifications"] = sources.open_rectification_count(
             db.session, settings, current_user, [canteen.id for canteen in canteens])

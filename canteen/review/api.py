@@ -59,9 +59,11 @@ def reviewed_event_as_dict(session: Session, event: CameraEvent) -> dict[str, An
 
 
 @bp.get("/camera-events")
-@document("get", "/camera-events", "List camera events in your canteens, newest first (no evidence files)",
+@document("get", "/camera-events", "List camera events in your canteens: lasting changes first, then by "
+          "confidence, then newest (no evidence files)",
           query={"status": "pending (default), confirmed, dismissed or unidentified",
-                 "canteen": "canteen code", "camera": "camera id", "day": "local date YYYY-MM-DD"},
+                 "canteen": "canteen code", "camera": "camera id", "day": "local date YYYY-MM-DD",
+                 "change": "all (default), changed (a lasting change in the bin) or unchanged"},
           responses={200: "ReviewedEventList"}, tag="review")
 def list_camera_events() -> Any:
     """Up to 200 events matching the filter."""

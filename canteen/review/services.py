@@ -25,6 +25,9 @@ from canteen.offences.models import Appeal, Escalation, Offence
 from canteen.reference.models import Canteen
 
 QUEUE_LIMIT = 200
+# Triage by the detector's verdict: visits that left a lasting change in the bin (a deposit, or something
+# taken away), visits that left none, or both.
+CHANGE_FILTERS = ("all", "changed", "unchanged")
 
 
 @dataclass(frozen=True)
@@ -35,13 +38,17 @@ class QueueFilter:
     canteen: str | None = None
     camera: str | None = None
     day: date | None = None
+    change: str = "all"
 
 
 def parse_filter(args: Any, errors: FieldErrors) -> QueueFilter:
-    """Read status, canteen, camera and day from query arguments."""
+    """Read status, canteen, camera, day and the lasting-change filter from query arguments."""
     status = (args.get("status") or "pending").strip()
     if status not in EVENT_STATUSES:
         errors["status"] = _("one of %(values)s", values=", ".join(EVENT_STATUSES))
+    change = (args.get("change") or "all").strip()
+    if change not in CHANGE_FILTERS:
+        errors["change"] = _("one of %(values)s", values=", ".join(CHANGE_FILTERS))
     day = None
     if args.get("day"):
         try:
@@ -50,12 +57,12 @@ def parse_filter(args: Any, errors: FieldErrors) -> QueueFilter:
             errors["day"] = _("expected a date as YYYY-MM-DD")
     canteen = (args.get("canteen") or "").strip() or None
     camera = (args.get("camera") or "").strip() or None
-    return QueueFilter(status, canteen, camera, day)
+    return QueueFilter(status, canteen, camera, day, change)
 
 
 def list_events(session: Session, settings: AppConfig, actor: User, wanted: QueueFilter,
                 limit: int = QUEUE_LIMIT) -> list[CameraEvent]:
-    """Events in the actor's scope matching the filter, newest first."""
+    """Events in the actor's scope matching the filter: lasting changes first, then by confidence, newest."""
     if not has_permission(actor, "camera.view"):
         raise Forbidden(_("your role may not see camera events"))
     visible = visible_canteen_ids(session, actor)
@@ -70,8 +77,12 @@ def list_events(session: Session, settings: AppConfig, actor: User, wanted: Queu
         start = datetime.combine(wanted.day, time(0), tzinfo=settings.zone).astimezone(timezone.utc)
         statement = statement.where(CameraEvent.started_at >= start,
                                     CameraEvent.started_at < start + timedelta(days=1))
-    newest_first = statement.order_by(CameraEvent.started_at.desc(), CameraEvent.id.desc())
-    return list(session.scalars(newest_first.limit(limit)))
+    if wanted.change != "all":
+        statement = statement.where(CameraEvent.scene_changed == (wanted.change == "changed"))
+    # Most visits at a tray return leave nothing behind: those that did are what a reviewer looks for first.
+    triaged = statement.order_by(CameraEvent.scene_changed.desc(), CameraEvent.confidence.desc(),
+                                 CameraEvent.started_at.desc(), CameraEvent.id.desc())
+    return list(session.scalars(triaged.limit(limit)))
 
 
 def get_event(session: Session, actor: User, event_uuid: Any, lock: bool = False) -> CameraEvent:
@@ -223,8 +234,8 @@ def correct_review(session: Session, settings: AppConfig, actor: User, event_uui
 
 
 def review_as_dict(review: EventReview) -> dict[str, Any]:
-    """The JSON shape of a decision."""
+    """The JSON shape of a decision (``by`` is null for the system's own decisions)."""
     return {"number": review.number, "decision": review.decision,
             "card_no": review.diner.card_no if review.diner else None, "note": review.note,
-            "reason": review.reason,
-            "by": review.created_by.username, "at": review.created_at.isoformat().replace("+00:00", "Z")}
+            "reason": review.reason, "by": review.created_by.username if review.created_by else None,
+            "at": review.created_at.isoformat().replace("+00:00", "Z")}

@@ -1,7 +1,6 @@
 """Reviewer pages: the queue, one event with its evidence and decision form, evidence files, camera status."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -10,8 +9,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from canteen.camera_events.models import MEDIA_KINDS, CameraEvent
-from canteen.camera_events.storage import file_name, media_root
+from canteen.camera_events.access import access_summary
+from canteen.camera_events.models import CameraEvent
+from canteen.camera_events.serve import available_kinds, serve_evidence
+from canteen.camera_events.status import camera_rows
 from canteen.config import AppConfig
 from canteen.core.errors import FieldErrors, NotFound, ServiceError
 from canteen.core.guard import require
@@ -21,12 +22,11 @@ from canteen.diners.services import diner_as_dict, search_diners
 from canteen.extensions import db
 from canteen.offences.models import Escalation
 from canteen.reference.scope import user_canteens
-from canteen.review.cameras import camera_rows
 from canteen.review.services import (QueueFilter, correct_review, current_offence, get_event, list_events,
                                      parse_filter, review_event, reviews_of)
+from canteen.review.triage import confidence_level, dismiss_unchanged, system_close_hours
 
 bp = Blueprint("review", __name__, url_prefix="/review")
-MIME = {"jpeg": "image/jpeg", "webm": "video/webm"}
 
 
 def _settings() -> AppConfig:
@@ -50,9 +50,11 @@ def _filter() -> QueueFilter:
 def _filter_args(wanted: QueueFilter) -> dict[str, Any]:
     args = {"canteen": wanted.canteen, "camera": wanted.camera,
             "day": wanted.day.isoformat() if wanted.day else None}
-    # The default status is left out, so the links of the plain queue stay plain.
+    # The default status and change filter are left out, so the links of the plain queue stay plain.
     if wanted.status != "pending":
         args["status"] = wanted.status
+    if wanted.change != "all":
+        args["change"] = wanted.change
     return {key: value for key, value in args.items() if value}
 
 
@@ -61,7 +63,7 @@ def _neighbours(event: CameraEvent, wanted: QueueFilter) -> tuple[CameraEvent | 
     # Always the pending queue, whatever status the page filters on: the reviewer moves through what is left
     # to decide.
     queue = [item for item in list_events(db.session, _settings(), _actor(), QueueFilter(
-        "pending", wanted.canteen, wanted.camera, wanted.day))]
+        "pending", wanted.canteen, wanted.camera, wanted.day, wanted.change))]
     ids = [item.id for item in queue]
     if event.id not in ids:
         # An event no longer pending (just decided) leads to the newest one still waiting.
@@ -73,13 +75,38 @@ def _neighbours(event: CameraEvent, wanted: QueueFilter) -> tuple[CameraEvent | 
 @bp.route("/")
 @require("camera.view")
 def queue() -> Any:
-    """Events to review (pending by default), newest first, filterable by canteen, camera and day."""
+    """Events to review (pending by default): lasting changes first, then by confidence, then newest;
+    filterable by canteen, camera, day and lasting change."""
     wanted = _filter()
     events = list_events(db.session, _settings(), _actor(), wanted)
     cameras = sorted({camera.id for camera in _settings().cameras} |
                      set(db.session.scalars(select(CameraEvent.camera).distinct())))
+    # Visits without a lasting change may be dismissed together; the others need a look each.
+    bulk = [event for event in events if event.status == "pending" and not event.scene_changed]
     return render_template("review/queue.html", events=events, wanted=wanted, canteens=user_canteens(),
-                           cameras=cameras, query=urlencode(_filter_args(wanted)), zone=_settings().zone)
+                           cameras=cameras, query=urlencode(_filter_args(wanted)), zone=_settings().zone,
+                           bulk=bulk, can_review=has_permission(current_user, "camera.review"),
+                           close_hours=_settings().offences.triage.close_unchanged_after_hours)
+
+
+@bp.route("/dismiss-unchanged", methods=["POST"])
+@require("camera.review")
+def dismiss_unchanged_page() -> Any:
+    """Dismiss the chosen visits without a lasting change as 'not a dump', one decision each."""
+    wanted = _filter()
+    try:
+        result = dismiss_unchanged(db.session, _settings(), _actor(), request.form.getlist("event"),
+                                   request.form.get("note", ""))
+        db.session.commit()
+    except ServiceError as error:
+        db.session.rollback()
+        flash(error.message + "".join(f" {text}" for text in error.fields.values()), "error")
+        return redirect(url_for(".queue", **_filter_args(wanted)), 303)
+    flash(_("%(count)s visit(s) recorded as not a dump.", count=len(result.dismissed)), "success")
+    if result.already_decided:
+        flash(_("%(count)s visit(s) had been decided by someone else meanwhile and were left as decided.",
+                count=len(result.already_decided)), "warning")
+    return redirect(url_for(".queue", **_filter_args(wanted)), 303)
 
 
 def _render_event(event: CameraEvent, errors: dict[str, str] | None = None, form: Any = None,
@@ -90,6 +117,7 @@ def _render_event(event: CameraEvent, errors: dict[str, str] | None = None, form
     escalations = list(db.session.scalars(select(Escalation).where(Escalation.offence_id == offence.id)
                                           .order_by(Escalation.id))) if offence else []
     return render_template("review/event.html", event=event, reviews=reviews_of(db.session, event),
+                           access=access_summary(db.session, event), kinds=available_kinds(event),
                            offence=offence, escalations=escalations, newer=newer, older=older,
                            errors=errors or {}, form=form or {}, query=urlencode(_filter_args(wanted)),
                            zone=_settings().zone,
@@ -110,7 +138,7 @@ def event_page(event_uuid: str) -> Any:
 def _after_decision(event: CameraEvent) -> Any:
     wanted = _filter()
     _newer, older = _neighbours(event, wanted)
-    pending = QueueFilter("pending", wanted.canteen, wanted.camera, wanted.day)
+    pending = QueueFilter("pending", wanted.canteen, wanted.camera, wanted.day, wanted.change)
     remaining = list_events(db.session, _settings(), _actor(), pending, limit=1)
     # After the oldest pending event, start again from the newest one.
     following = older or (remaining[0] if remaining else None)
@@ -175,21 +203,7 @@ def media(event_uuid: str, kind: str) -> Any:
         event = get_event(db.session, _actor(), event_uuid)
     except NotFound:
         abort(404)
-    # After retention the row still lists the kinds; the deletion time says the files are gone.
-    if kind not in MEDIA_KINDS or kind not in event.media or event.media_deleted_at is not None:
-        abort(404)
-    path = Path(media_root(current_app.instance_path)) / event.media_dir / file_name(kind)
-    if not path.is_file():
-        abort(404)
-    mimetype = MIME["webm" if kind == "clip" else "jpeg"]
-    # Read whole (a clip is at most 24 MB): a player that drops a range request leaves no open file behind.
-    content = path.read_bytes()
-    response = current_app.response_class(content, mimetype=mimetype)
-    response.make_conditional(request, accept_ranges=True, complete_length=len(content))
-    response.headers["Cache-Control"] = "private, no-store"
-    # Served only as the declared image or video type, never sniffed into something a browser would run.
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return serve_evidence(db.session, _actor(), event, kind, "review")
 
 
 @bp.route("/diner-search")
@@ -208,6 +222,36 @@ def cameras() -> Any:
     rows = camera_rows(db.session, _settings(), _actor(), now)
     return render_template("review/cameras.html", rows=rows, zone=_settings().zone,
                            limit=_settings().offences.camera_silence_alert_minutes)
+
+
+def change_label(scene_changed: bool) -> str:
+    """The detector's verdict on the bin, in words."""
+    return _("Bin changed") if scene_changed else _("Bin unchanged")
+
+
+def confidence_label(value: float) -> str:
+    """The detector's confidence in words (high, medium, low)."""
+    return {"high": _("high"), "medium": _("medium"), "low": _("low")}[confidence_level(value)]
+
+
+def review_author(review: Any) -> str:
+    """Who made a decision: the person's name, or the system."""
+    return review.created_by.name if review.created_by is not None else _("the system")
+
+
+def review_reason(review: Any) -> str:
+    """A decision's reason in words (the system's own reason in the reader's language)."""
+    hours = system_close_hours(review)
+    if hours is not None:
+        return _("Closed by the system: the visit left no lasting change in the bin and nobody reviewed it "
+                 "within %(hours)s hours.", hours=hours)
+    return review.reason or ""
+
+
+@bp.app_context_processor
+def _triage_words() -> dict[str, Any]:
+    return {"change_label": change_label, "confidence_label": confidence_label,
+            "review_author": review_author, "review_reason": review_reason}
 
 
 def decision_label(decision: str) -> str:

@@ -49,6 +49,14 @@ class RetentionSettings(Strict):
     dismissed_media_days: int = Field(default=30, ge=0, le=3650)
 
 
+class TriageSettings(Strict):
+    """How the review queue treats visits that left no lasting change in the bin."""
+
+    # Pending visits without a lasting change are closed by the system (as "not a dump") after this many
+    # hours; 0 never closes them. Their evidence is then kept for retention.dismissed_media_days.
+    close_unchanged_after_hours: int = Field(default=48, ge=0, le=24 * 365)
+
+
 class ReferralSettings(Strict):
     """Where referral letters go and who signs them."""
 
@@ -69,6 +77,7 @@ class OffenceSettings(Strict):
     camera_silence_alert_minutes: int = Field(default=30, ge=1, le=10080)
     board: BoardSettings = BoardSettings()
     retention: RetentionSettings = RetentionSettings()
+    triage: TriageSettings = TriageSettings()
     referral: ReferralSettings = ReferralSettings()
 
     @field_validator("steps")

@@ -91,7 +91,7 @@ def add_event(app: Flask, ctx: Session, people: World) -> Callable[..., CameraEv
     canteens = {row.code: row for row in ctx.scalars(select(Canteen))}
 
     def factory(at: datetime | None = None, canteen: str = "zonghe", media: bool = True,
-                with_clip: bool = True) -> CameraEvent:
+                with_clip: bool = True, **fields: Any) -> CameraEvent:
         at = at or datetime.now(timezone.utc) - timedelta(hours=1)
         event_uuid = str(uuid.uuid4())
         relative = f"{at:%Y/%m}/{event_uuid}"
@@ -100,12 +100,14 @@ def add_event(app: Flask, ctx: Session, people: World) -> Callable[..., CameraEv
             files = evidence(with_clip)
             store_atomically(root, relative, files)
             kinds = ",".join(kind for kind in MEDIA_KINDS if kind in files)
-        event = CameraEvent(uuid=event_uuid, camera=f"tray-{canteen}", canteen_id=canteens[canteen].id,
-                            started_at=at, ended_at=at + timedelta(seconds=5), start_s=1.0, end_s=6.0,
-                            peak_activity=0.3, activity_integral=1.0, scene_changed=True,
-                            changed_fraction=0.05,
-                            confidence=0.8, end_reason="scene_changed", media_dir=relative, media_kinds=kinds,
-                            received_by_id=people["manager"].id)
+        # ``fields`` overrides the detector's verdict: scene_changed, confidence, public_image, received_at...
+        values: dict[str, Any] = dict(
+            uuid=event_uuid, camera=f"tray-{canteen}", canteen_id=canteens[canteen].id, started_at=at,
+            ended_at=at + timedelta(seconds=5), start_s=1.0, end_s=6.0, peak_activity=0.3,
+            activity_integral=1.0, scene_changed=True, changed_fraction=0.05, confidence=0.8,
+            end_reason="scene_changed", media_dir=relative, media_kinds=kinds,
+            received_by_id=people["manager"].id)
+        event = CameraEvent(**{**values, **fields})
         ctx.add(event)
         ctx.commit()
         return event

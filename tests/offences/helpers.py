@@ -42,20 +42,22 @@ def add_diner(session: Session, admin: User, card_no: str, name: str, department
 
 
 def add_event(app: Flask, session: Session, uploader: User, at: datetime,
-              canteen: str = "zonghe") -> CameraEvent:
-    """A pending event with drawn evidence (snapshot, blurred copy, crops, clip) on disk."""
+              canteen: str = "zonghe", **fields: Any) -> CameraEvent:
+    """A pending event with drawn evidence (snapshot, public copy, crops, clip) on disk; ``fields`` override
+    the detector's verdict (scene_changed, confidence, public_image)."""
     if not _FILES:
         _FILES.update(evidence_files(11))
     event_uuid = str(uuid.uuid4())
     relative = f"{at:%Y/%m}/{event_uuid}"
     store_atomically(media_root(app.instance_path), relative, _FILES)
     canteen_row = session.scalar(select(Canteen).where(Canteen.code == canteen))
-    event = CameraEvent(uuid=event_uuid, camera=f"tray-{canteen}", canteen_id=canteen_row.id, started_at=at,
-                        ended_at=at + timedelta(seconds=5), start_s=1.0, end_s=6.0, peak_activity=0.3,
-                        activity_integral=1.0, scene_changed=True, changed_fraction=0.05, confidence=0.8,
-                        end_reason="scene_changed", media_dir=relative,
-                        media_kinds=",".join(kind for kind in MEDIA_KINDS if kind in _FILES),
-                        received_by_id=uploader.id)
+    values: dict[str, Any] = dict(
+        uuid=event_uuid, camera=f"tray-{canteen}", canteen_id=canteen_row.id, started_at=at,
+        ended_at=at + timedelta(seconds=5), start_s=1.0, end_s=6.0, peak_activity=0.3, activity_integral=1.0,
+        scene_changed=True, changed_fraction=0.05, confidence=0.8, end_reason="scene_changed",
+        media_dir=relative, media_kinds=",".join(kind for kind in MEDIA_KINDS if kind in _FILES),
+        received_by_id=uploader.id)
+    event = CameraEvent(**{**values, **fields})
     session.add(event)
     session.flush()
     return event

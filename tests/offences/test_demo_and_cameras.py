@@ -14,7 +14,7 @@ from canteen.demo.offences import seed_offence_demo
 from canteen.offences.ladder import diner_standing
 from canteen.offences.models import Escalation
 from canteen.reference.services import canteen_by_code
-from canteen.review.cameras import camera_rows
+from canteen.camera_events.status import camera_rows
 
 
 def test_demo_puts_one_diner_at_each_step(app, ctx, settings, make_user, client):

@@ -59,6 +59,8 @@ def pages(ids: dict) -> dict[str, tuple[str, str]]:
         "offences.referrals": ("/offences/referrals", "referrals.view"),
         "offences.escalation_page": (f"/offences/escalations/{ids['referral']}", "offences.view"),
         "offences.letter_pdf": (f"/offences/escalations/{ids['referral']}/letter.pdf", "referrals.view"),
+        "offences.evidence_file": (f"/offences/escalations/{ids['exposure']}/evidence/snapshot",
+                                   "offences.evidence"),
         "offences.diner_page": ("/offences/diners/1003", "offences.view"),
         "offences.export_json": ("/offences/diners/1003/export.json", "diners.export"),
         "offences.export_zip": ("/offences/diners/1003/export.zip", "diners.export"),
@@ -74,6 +76,7 @@ def posts(ids: dict) -> dict[str, tuple[str, str]]:
     return {
         "review.decide": (f"/review/events/{ids['pending']}/decide", "camera.review"),
         "review.correct": (f"/review/events/{ids['event']}/correct", "camera.review"),
+        "review.dismiss_unchanged_page": ("/review/dismiss-unchanged", "camera.review"),
         "diners.new": ("/diners/new", "diners.manage"),
         "diners.edit": (f"/diners/{ids['diner']}/edit", "diners.manage"),
         "diners.import_page": ("/diners/import", "diners.manage"),

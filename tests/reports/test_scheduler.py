@@ -32,7 +32,7 @@ def local(*args: int, zone: ZoneInfo = SHANGHAI) -> datetime:
 
 def test_jobs_have_fixed_ids() -> None:
     assert [job.id for job in all_jobs()] == ["monthly-reports", "missing-entries", "spot-check-draw",
-                                              "retention", "sqlite-backup"]
+                                              "retention", "close-unchanged-events", "sqlite-backup"]
 
 
 @pytest.mark.parametrize(("now", "expected"), [
@@ -134,6 +134,8 @@ def test_a_job_missed_while_the_scheduler_was_down_runs_once(app: Flask, session
     missed = missed_jobs(session, settings, now, recorder.jobs())
     expected = [("monthly-reports", local(2021, 9, 1, 5, 0)), ("missing-entries", local(2021, 9, 2, 20, 30)),
                 ("spot-check-draw", local(2021, 9, 1, 6, 30)), ("retention", local(2021, 9, 3, 3, 0)),
+                # Hourly: only the newest missed hour is made up.
+                ("close-unchanged-events", local(2021, 9, 3, 9, 40)),
                 ("sqlite-backup", local(2021, 9, 3, 2, 30))]
     assert [(job.id, due) for job, due in missed] == expected
     runs = catch_up(app, now, recorder.jobs())
@@ -142,7 +144,7 @@ def test_a_job_missed_while_the_scheduler_was_down_runs_once(app: Flask, session
     assert [(run.job_id, run.trigger, run.status) for run in runs] == [
         (job_id, "catch-up", "ok") for job_id, _due in expected]
     assert catch_up(app, now, recorder.jobs()) == []
-    assert len(recorder.calls) == 5
+    assert len(recorder.calls) == 6
     stored = session.scalars(select(JobRun).where(JobRun.trigger == "catch-up").order_by(JobRun.id)).all()
     assert [(run.job_id, run.scheduled_for) for run in stored] == expected
 
@@ -152,7 +154,8 @@ def test_nothing_is_missed_before_the_first_start(app: Flask, session: Session, 
     _start(session, local(2021, 9, 2, 12, 0))
     missed = missed_jobs(session, settings, local(2021, 9, 3, 10, 0))
     # The monthly run of 1 September was before the scheduler ever started; the nightly ones were not.
-    assert [job.id for job, _due in missed] == ["missing-entries", "retention", "sqlite-backup"]
+    assert [job.id for job, _due in missed] == ["missing-entries", "retention", "close-unchanged-events",
+                                                "sqlite-backup"]
 
 
 def test_an_interrupted_run_is_marked_and_made_up(app: Flask, session: Session, settings: AppConfig) -> None:
