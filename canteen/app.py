@@ -19,6 +19,7 @@ from canteen.admin import feature as admin
 from canteen.api import feature as api
 from canteen.assessment import feature as assessment
 from canteen.assessment.spotchecks import feature as spotchecks
+from canteen.audit import feature as audit
 from canteen.auth import feature as auth
 from canteen.camera_events import feature as camera_events
 from canteen.config import AppConfig, load_config
@@ -39,7 +40,7 @@ from canteen.security import init_security
 # JSON error handlers, replacing its 404 handler with one that answers API paths in JSON and pages in HTML.
 # The menu is sorted by each entry's own order, not by this tuple.
 FEATURES = (service_commands, auth, api, home, ledger, admin, reporting, assessment, spotchecks, diners,
-            review, offences, exposure, camera_events, demo)
+            review, offences, exposure, camera_events, audit, demo)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:

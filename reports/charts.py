@@ -6,7 +6,6 @@ the CJK font.
 """
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal, Sequence, TypedDict
@@ -17,7 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from reports.data import MonthFigures
-from canteen.core.plotting import new_figure
+from canteen.core.plotting import new_figure, png_bytes, svg_bytes
 from reports.labels import change_pct, kg_text, month_label, pct_text, signed_kg
 
 WIDE = (10.0, 4.4)
@@ -96,19 +95,18 @@ class Chart:
 
     def png(self, dpi: int = DPI) -> bytes:
         """The chart as PNG (no timestamp or version in the metadata, so re-runs give the same bytes)."""
-        buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
-        return buffer.getvalue()
+        return png_bytes(self.figure, dpi)
 
     def svg(self) -> bytes:
         """The chart as SVG, also without a date, for printing at any size."""
-        buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
-        return buffer.getvalue()
+        return svg_bytes(self.figure)
 
 
 def _figure(size: tuple[float, float] = WIDE) -> Figure:
-    return new_figure(size)
+    # Made at the PNG's resolution: the one draw for the PNG then needs no change of scale. The tight layout
+    # measures the labels once per drawing where the constrained one measures them twice (a fifth of the
+    # drawing time), and these one- or two-panel charts come out the same.
+    return new_figure(size, dpi=DPI, layout="tight")
 
 
 def _no_data(axes: Axes, text: str | None = None) -> None:

@@ -199,6 +199,19 @@ def close_unchanged_events(context: JobContext) -> JobOutcome:
     return JobOutcome("ok", f"{closed} visit(s) without a lasting change closed as not a dump")
 
 
+def chain_verify(context: JobContext) -> JobOutcome:
+    """Re-compute every history chain (as ``canteen verify``); a break fails the run (and shows on the
+    dashboard)."""
+    from canteen.audit.verify import run_check
+
+    check, _findings = run_check(db.session, "nightly")
+    db.session.commit()
+    summary = f"{check.links} link(s) in {check.streams} chain(s)"
+    if not check.ok:
+        return JobOutcome("failed", f"{summary}: {check.breaks} break(s); see the audit page")
+    return JobOutcome("ok", f"{summary}: no break")
+
+
 def _cron(settings: AppConfig, **fields: int) -> CronTrigger:
     # In the configured zone: report_hour 5 means five in the morning where the canteens are.
     return CronTrigger(timezone=settings.zone, **fields)
@@ -229,4 +242,8 @@ def all_jobs() -> list[JobSpec]:
                 lambda s: _cron(s, hour=s.reports.scheduler.backup_time.hour,
                                 minute=s.reports.scheduler.backup_time.minute),
                 sqlite_backup),
+        JobSpec("chain-verify", "nightly check of every history chain (ledger, assessments, escalations)",
+                lambda s: _cron(s, hour=s.reports.scheduler.verify_time.hour,
+                                minute=s.reports.scheduler.verify_time.minute),
+                chain_verify),
     ]

@@ -17,6 +17,7 @@ from reports import charts, sources
 from reports.charts import Chart
 from reports.data import MonthFigures, collect_months, combine, season_start
 from reports.labels import change_pct, kg_text, local_name, month_label
+from reports.timing import Stopwatch
 
 # Beyond this the list would swamp the report; the rest are counted ("and N more").
 MAX_LISTED_GAPS = 40
@@ -113,9 +114,37 @@ def _gaps(settings: AppConfig, month: date, summed: dict[str, Any], several: boo
     return gaps
 
 
+@dataclass
+class _ChartInputs:
+    """What the eight charts are drawn from, gathered with the report's figures."""
+
+    shown: list[MonthFigures]
+    before: MonthFigures | None
+    earlier: list[MonthFigures | None]
+    streams: list[tuple[str, str]]
+    meals: list[tuple[str, str]]
+    month_dishes: list[tuple[str, int]]
+    season_dishes: list[tuple[str, int]]
+    season_first: date
+    season_name: str
+    scores: dict[date, float] | None
+    bands: list[tuple[float, str]]
+
+
 def build_monthly_report(session: Session, settings: AppConfig, month: date, canteen: Canteen | None,
-                         all_canteens: list[Canteen], now: datetime | None = None) -> MonthlyReport:
+                         all_canteens: list[Canteen], now: datetime | None = None,
+                         stopwatch: Stopwatch | None = None) -> MonthlyReport:
     """Gather a canteen's (or, with ``canteen`` None, every canteen's) month and draw its charts."""
+    clock = stopwatch or Stopwatch()
+    with clock.phase("queries"):
+        report, inputs = _gather(session, settings, month, canteen, all_canteens, now)
+    with clock.phase("charts"):
+        report.charts = _draw_charts(settings, month, inputs)
+    return report
+
+
+def _gather(session: Session, settings: AppConfig, month: date, canteen: Canteen | None,
+            all_canteens: list[Canteen], now: datetime | None) -> tuple[MonthlyReport, _ChartInputs]:
     report_settings = settings.reports
     canteens = [canteen] if canteen is not None else list(all_canteens)
     several = canteen is None
@@ -197,27 +226,36 @@ def build_monthly_report(session: Session, settings: AppConfig, month: date, can
         report.gaps.append(_("No assessment of the caterer is recorded for this month."))
 
     # Without configured seasons the season is the month itself (season_start).
-    season_name = local_name(season) if season else month_label(month)
-    report.charts = [
-        charts.monthly_totals_chart(shown, before,
+    inputs = _ChartInputs(
+        shown=shown, before=before, earlier=earlier,
+        streams=[(code, stream_names[code]) for code in stream_codes],
+        meals=[(meal.code, meal_names[meal.code]) for meal in settings.meals],
+        month_dishes=month_dishes, season_dishes=season_dishes, season_first=season_first,
+        season_name=local_name(season) if season else month_label(month), scores=scores, bands=bands)
+    return report, inputs
+
+
+def _draw_charts(settings: AppConfig, month: date, inputs: _ChartInputs) -> list[Chart]:
+    report_settings = settings.reports
+    shown = inputs.shown
+    return [
+        charts.monthly_totals_chart(shown, inputs.before,
                                     _("Food waste by month (kg) and the month-over-month change")),
         charts.plate_per_diner_chart(
-            shown, earlier, report_settings.target_plate_g, report_settings.baseline_plate_g,
+            shown, inputs.earlier, report_settings.target_plate_g, report_settings.baseline_plate_g,
             _("Plate waste per diner-meal (g), the same month last year and the target")),
-        charts.streams_chart(shown, [(code, stream_names[code]) for code in stream_codes],
-                             _("Waste by stream and month (kg)")),
-        charts.meals_chart(shown, [(meal.code, meal_names[meal.code]) for meal in settings.meals],
-                           _("Food waste by meal and month (kg)")),
-        charts.dishes_chart(month_dishes, season_dishes,
+        charts.streams_chart(shown, inputs.streams, _("Waste by stream and month (kg)")),
+        charts.meals_chart(shown, inputs.meals, _("Food waste by meal and month (kg)")),
+        charts.dishes_chart(inputs.month_dishes, inputs.season_dishes,
                             _("This month (%(month)s)", month=month_label(month)),
-                            _("This season (%(season)s, from %(first)s)", season=season_name,
-                              first=month_label(season_first)),
+                            _("This season (%(season)s, from %(first)s)", season=inputs.season_name,
+                              first=month_label(inputs.season_first)),
                             _("Dishes with the most leftovers (kg)")),
-        charts.score_chart([item.month for item in shown], scores, _("The caterer's monthly score"), bands),
+        charts.score_chart([item.month for item in shown], inputs.scores, _("The caterer's monthly score"),
+                           inputs.bands),
         charts.dumps_chart(shown, _("Dumps confirmed by a reviewer per month")),
         charts.disposals_chart(shown, _("Ledger and disposals by month (kg)")),
     ]
-    return report
 
 
 def _canteen_line(canteen: Canteen, by_month: dict[date, MonthFigures], month: date) -> CanteenLine:

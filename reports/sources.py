@@ -15,7 +15,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import func, inspect, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager, lazyload
 
 from canteen.assessment.assessments import score_of
 from canteen.assessment.models import Assessment
@@ -70,9 +70,12 @@ def caterer_scores(session: Session, canteen_ids: list[int], months: list[date])
     """The caterer's monthly total (mean of the canteens' submitted assessments); None without its tables."""
     if not has_tables(session, "assessment") or not canteen_ids or not months:
         return None
+    # A score needs the lines and the sheet version only: the history the model loads eagerly is left out.
     rows = session.scalars(select(Assessment).where(
         Assessment.canteen_id.in_(canteen_ids), Assessment.month.in_(months),
-        Assessment.status != "draft")).all()
+        Assessment.status != "draft").options(
+            lazyload(Assessment.revisions), lazyload(Assessment.decisions),
+            lazyload(Assessment.contractor))).all()
     totals: dict[date, list[float]] = {}
     for assessment in rows:
         totals.setdefault(assessment.month, []).append(float(score_of(assessment).total))
@@ -92,9 +95,11 @@ def spot_checks(session: Session, canteen_ids: list[int], month: date) -> list[S
     """The month's spot checks with their findings; None without the spot-check tables."""
     if not has_tables(session, "spot_check"):
         return None
+    # The findings come with the checks (selectin); the re-weighs, photos and inspector are not shown here.
     checks = session.scalars(select(SpotCheck).where(
         SpotCheck.canteen_id.in_(canteen_ids), SpotCheck.day >= month,
-        SpotCheck.day <= month_end(month)).order_by(SpotCheck.day, SpotCheck.id)).all()
+        SpotCheck.day <= month_end(month)).order_by(SpotCheck.day, SpotCheck.id)
+        .options(*_unshown_check_parts(SpotCheck))).all()
     lines = []
     for check in checks:
         sheet = sheet_of(check.sheet_version)
@@ -105,6 +110,11 @@ def spot_checks(session: Session, canteen_ids: list[int], month: date) -> list[S
         lines.append(SpotCheckLine(check.day, local_name(check.canteen),
                                    "; ".join(names) if names else _("no finding"), response))
     return lines
+
+
+def _unshown_check_parts(check: type[SpotCheck]) -> list[Any]:
+    """Loader options leaving out the parts of a spot check the report does not show."""
+    return [lazyload(check.reweighs), lazyload(check.photos), lazyload(check.inspector)]
 
 
 def _rule_name(sheet: Any, code: str) -> str:
@@ -120,9 +130,11 @@ def rectifications(session: Session, canteen_ids: list[int], month: date) -> lis
         return None
     finding, check = SpotCheckFinding, SpotCheck
     last = month_end(month)
-    rows = session.scalars(select(finding).join(check, check.id == finding.check_id).where(
+    # Each finding's check comes from the join itself: one query, not one more per check.
+    rows = session.scalars(select(finding).join(finding.check).where(
         check.canteen_id.in_(canteen_ids), finding.rectify_by.is_not(None), check.day <= last)
-        .order_by(finding.rectify_by, finding.id)).all()
+        .order_by(finding.rectify_by, finding.id)
+        .options(contains_eager(finding.check).options(*_unshown_check_parts(check)))).all()
     lines = []
     for row in rows:
         due = row.rectify_by

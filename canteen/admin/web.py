@@ -68,9 +68,8 @@ def reset_password() -> Any:
     """Set another user's password (say, a forgotten one); that user's sessions end."""
     errors: dict[str, str] = {}
     try:
-        user_id = request.form.get("user", "")
-        # A missing or malformed id names no user and fails as unknown.
-        user = set_password(db.session, current_user, int(user_id) if user_id.isdigit() else 0,
+        # A missing or malformed id (or one beyond the database's range) names no user and fails as unknown.
+        user = set_password(db.session, current_user, as_id(request.form.get("user")) or 0,
                             request.form.get("password", ""), current_app.config["PASSWORD_HASH_METHOD"])
         db.session.commit()
         flash(_("The password of %(name)s was set; they must log in again.", name=user.name), "success")

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from canteen.assessment import audit
 from canteen.assessment.access import may_see_assessment, require, visible_assessment
+from canteen.assessment.chained import link_assessment_revision
 from canteen.assessment.contractors import get_visible_contractor, linked_contractor_id
 from canteen.assessment.media import store_image
 from canteen.assessment.models import Assessment, AssessmentLine, AssessmentRevision, Contractor
@@ -364,6 +365,7 @@ def _new_revision(session: Session, assessment: Assessment, actor: User, reason:
                                   fee_fen=card.fee_fen, snapshot=_snapshot(assessment, card),
                                   created_by_id=actor.id, created_at=now or utcnow())
     assessment.revisions.append(revision)
+    link_assessment_revision(session, revision)
     return revision
 
 

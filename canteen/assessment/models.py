@@ -223,6 +223,8 @@ class AssessmentRevision(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     created_by: Mapped[User] = relationship(lazy="joined")
+    # Read-only: revisions are added through Assessment.revisions; the chain reads the month it scores.
+    assessment: Mapped[Assessment] = relationship(viewonly=True)
 
 
 class AuditEntry(Base):

@@ -63,6 +63,16 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Issue 6: reports, dashboard and scheduled jobs.
     "reports.view": frozenset({"admin", "manager", "assessor", "viewer", "discipline", "contractor"}),
     "jobs.view": frozenset({"admin"}),
+    # Issue 10: closing a month of ledger takes two people. The manager who keeps the ledger signs it as
+    # preparer (填表人); the reviewer (复核人) must not keep it: the assessor, who checks it against the spot
+    # checks' re-weighing anyway, or an admin. Reopening a closed month is the reviewer's side too.
+    "ledger.prepare": frozenset({"admin", "manager"}),
+    "ledger.review": frozenset({"admin", "assessor"}),
+    "ledger.reopen": frozenset({"admin", "assessor"}),
+    # The audit page (who changed what, when) and the history checks: admins and the discipline office;
+    # a failed check is shown on the dashboard to admins, who can act on it.
+    "audit.view": frozenset({"admin", "discipline"}),
+    "audit.alerts": frozenset({"admin"}),
 }
 
 # Roles whose canteen scope rows limit them; other roles see every canteen.

@@ -3,20 +3,29 @@
 The CJK font FILE is registered with matplotlib here, on first use in each process. matplotlib's font cache is
 not trusted: on a machine where the cache was built before the CJK fonts were installed, the family is simply
 absent from it, and every Chinese label would silently render as an empty box. This kernel module imports only
-matplotlib and the standard library, so any feature (the report engine in ``reports/``, the assessment's year
-chart) draws through it without importing another feature.
+matplotlib (with numpy and Pillow, which matplotlib itself requires) and the standard library, so any
+feature (the report engine in ``reports/``, the assessment's year chart) draws through it without importing
+another feature.
+
+Writing a figure is most of what a chart costs, so ``png_bytes`` draws it once on its Agg canvas, stores a
+grey chart as an 8-bit grey PNG (a quarter of the RGBA data, lossless for grey pixels) and keeps the layout
+it computed, which an SVG drawn afterwards reuses.
 """
 from __future__ import annotations
 
+import io
 import logging
 import shutil
 import subprocess
 import threading
 from pathlib import Path
+from typing import Literal
 
 import matplotlib
+import numpy
+from PIL import Image
 from matplotlib import font_manager
-from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.figure import Figure
 
 log = logging.getLogger(__name__)
@@ -31,6 +40,9 @@ KNOWN_FILES = (
 )
 _lock = threading.Lock()
 _family: str | None = None
+# Renderers kept per thread, one per figure size and resolution (a report draws two sizes).
+_renderers = threading.local()
+KEPT_RENDERERS = 2
 
 
 class FontMissing(RuntimeError):
@@ -80,10 +92,74 @@ def setup_fonts() -> str:
     return _family
 
 
-def new_figure(size: tuple[float, float], dpi: float | None = None) -> Figure:
+class SharedRendererCanvas(FigureCanvasAgg):
+    """An Agg canvas that draws on its thread's renderer for the figure's size, shared by every figure.
+
+    matplotlib caches the measured size of each text per renderer, so a renderer per figure measured the same
+    month labels, tick numbers and titles again in every chart of every report. The pixels of a draw are
+    therefore only good until the next figure of that size is drawn in the same thread: read them at once
+    (``png_bytes`` and ``savefig`` do).
+    """
+
+    def get_renderer(self) -> RendererAgg:
+        """The thread's renderer for this figure's size and resolution, made on first use."""
+        width, height = self.figure.bbox.size
+        key = (width, height, self.figure.dpi)
+        kept: dict[tuple[float, float, float], RendererAgg] | None = getattr(_renderers, "by_size", None)
+        if kept is None:
+            kept = _renderers.by_size = {}
+        renderer = kept.pop(key, None)
+        if renderer is None:
+            renderer = RendererAgg(width, height, self.figure.dpi)
+        # The most recently used last; the oldest goes beyond KEPT_RENDERERS (each holds its pixel buffer).
+        kept[key] = renderer
+        while len(kept) > KEPT_RENDERERS:
+            del kept[next(iter(kept))]
+        self.renderer = renderer
+        return renderer
+
+
+def new_figure(size: tuple[float, float], dpi: float | None = None,
+               layout: Literal["constrained", "tight"] = "constrained") -> Figure:
     """A Figure (never pyplot: no global state, thread-safe) with the CJK font ready and an Agg canvas."""
     setup_fonts()
-    figure = Figure(figsize=size, dpi=dpi, layout="constrained")
+    figure = Figure(figsize=size, dpi=dpi, layout=layout)
     # Without pyplot nothing attaches a canvas, and a bare Figure cannot be saved.
-    FigureCanvasAgg(figure)
+    SharedRendererCanvas(figure)
     return figure
+
+
+def _agg_canvas(figure: Figure) -> FigureCanvasAgg:
+    canvas = figure.canvas
+    # new_figure attaches an Agg canvas; a figure made elsewhere gets one here.
+    return canvas if isinstance(canvas, FigureCanvasAgg) else FigureCanvasAgg(figure)
+
+
+def png_bytes(figure: Figure, dpi: float) -> bytes:
+    """The figure as PNG at ``dpi``: 8-bit grey when every pixel is an opaque grey, else RGBA; no metadata."""
+    figure.set_dpi(dpi)
+    canvas = _agg_canvas(figure)
+    canvas.draw()
+    # The positions the layout gave are kept: another drawing (an SVG, the PNG again) then costs no second
+    # layout, and gives the same picture (matplotlib's layouts move things a little on every run).
+    if figure.get_layout_engine() is not None:
+        figure.set_layout_engine("none")
+    rgba = numpy.asarray(canvas.buffer_rgba())
+    grey = rgba[..., 0]
+    # The report charts are drawn in greys only (they must print in black and white); checked, not assumed,
+    # so a coloured chart keeps its colours.
+    if (rgba[..., 3] == 255).all() and (rgba[..., 1] == grey).all() and (rgba[..., 2] == grey).all():
+        image = Image.fromarray(numpy.ascontiguousarray(grey))
+    else:
+        image = Image.fromarray(numpy.ascontiguousarray(rgba))
+    buffer = io.BytesIO()
+    # No text chunks (no software name or date): re-running a report gives the same bytes.
+    image.save(buffer, format="png", dpi=(dpi, dpi))
+    return buffer.getvalue()
+
+
+def svg_bytes(figure: Figure) -> bytes:
+    """The figure as SVG, without a date or creator; after ``png_bytes`` it keeps the PNG's layout."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    return buffer.getvalue()

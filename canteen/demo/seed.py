@@ -89,6 +89,9 @@ def seed_demo_data(session: Session, settings: AppConfig, hash_method: str = "sc
 
     seed_offence_demo(session, settings, users, demo_media_root())
     seed_assessment_demo(session, settings, users)
+    # The ledger above was written in bulk rather than through the services: chain it in this transaction.
+    from canteen.audit.seal import seal_unchained
+    seal_unchained(session)
     return True
 
 

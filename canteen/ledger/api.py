@@ -17,6 +17,7 @@ from canteen.ledger.diners import MAX_DINERS, diner_count_as_dict, set_diner_cou
 from canteen.ledger.entries import entry_as_dict, list_entries, record_entry
 from canteen.ledger.excel import ledger_workbook_bytes
 from canteen.ledger.figures import ledger_as_dict, month_ledger
+from canteen.ledger.signoff import month_signoff
 
 bp = api_blueprint("ledger_api", __name__)
 # This feature's component schemas, added to the OpenAPI document by its init_app.
@@ -185,6 +186,7 @@ def get_ledger() -> Any:
 def get_ledger_xlsx() -> Any:
     """The signed-paper ledger as .xlsx."""
     ledger = _ledger_from_query()
-    content = ledger_workbook_bytes(ledger, _settings())
+    content = ledger_workbook_bytes(ledger, _settings(),
+                                    signoff=month_signoff(db.session, ledger.canteen, ledger.month))
     name = f"ledger-{ledger.canteen.code}-{ledger.month:%Y-%m}.xlsx"
     return send_file(BytesIO(content), mimetype=XLSX, as_attachment=True, download_name=name)

@@ -15,6 +15,7 @@ from canteen.extensions import db
 from canteen.ledger.excel import ledger_workbook_bytes
 from canteen.ledger.importer import import_ledger_file
 from canteen.ledger.figures import month_ledger
+from canteen.ledger.signoff import month_signoff
 from canteen.reference.services import canteen_by_code
 
 
@@ -54,7 +55,8 @@ def export_ledger(canteen_code: str, month: str, out: Path, lang: str | None) ->
     # No request to take a language from: the headings need one set explicitly.
     with force_locale(locale):
         content = ledger_workbook_bytes(month_ledger(db.session, settings, canteen, first), settings,
-                                        english=locale == "en")
+                                        english=locale == "en",
+                                        signoff=month_signoff(db.session, canteen, first))
     # Written aside, then renamed: a reader never sees half a workbook under the final name.
     tmp = out.with_name(out.name + ".part")
     tmp.write_bytes(content)

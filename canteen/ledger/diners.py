@@ -14,6 +14,7 @@ from canteen.core.errors import Conflict, FieldErrors, Forbidden
 from canteen.core.permissions import has_permission
 from canteen.core.validation import clean_text, parse_day, parse_int
 from canteen.db import stored_unless_duplicate
+from canteen.ledger.chained import hold_month, link_diner_revision
 from canteen.ledger.models import DinerCount, DinerCountRevision
 from canteen.reference.validation import check_day_allowed, resolve_canteen, resolve_meal
 
@@ -61,6 +62,8 @@ def set_diner_count(session: Session, settings: AppConfig, actor: User, *, cante
     # Each None above has left a field error, and raise_if_any has raised it.
     assert canteen_row and parsed_day and meal_row and parsed is not None
 
+    # A count sent again unchanged is no change, even in a closed month; a real one is refused when chained.
+    hold_month(session, canteen_row.id, parsed_day, refuse_closed=False)
     row = session.scalar(select(DinerCount).where(DinerCount.canteen_id == canteen_row.id,
                                                   DinerCount.day == parsed_day,
                                                   DinerCount.meal_id == meal_row.id))
@@ -73,6 +76,7 @@ def set_diner_count(session: Session, settings: AppConfig, actor: User, *, cante
         # (canteen, day, meal) is unique: of two first counts sent at once, one is stored, the other told.
         if not stored_unless_duplicate(session, lambda: session.add(created)):
             raise _count_changed()
+        link_diner_revision(session, created.revisions[-1])
         return CountResult(created, True, True)
     # The same count sent again (a re-posted form, a retry) adds no revision.
     if row.count == parsed:
@@ -93,6 +97,7 @@ def set_diner_count(session: Session, settings: AppConfig, actor: User, *, cante
     # (count, number) is unique: two changes from the same revision cannot both become the next one.
     if not stored_unless_duplicate(session, change):
         raise _count_changed()
+    link_diner_revision(session, row.revisions[-1])
     return CountResult(row, False, True)
 
 

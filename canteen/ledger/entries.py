@@ -15,6 +15,7 @@ from canteen.core.errors import Conflict, FieldErrors, Forbidden, InvalidInput, 
 from canteen.core.permissions import can_access_canteen, has_permission
 from canteen.core.validation import clean_text, parse_day, parse_weight_g
 from canteen.db import stored_unless_duplicate
+from canteen.ledger.chained import hold_month, link_waste_revision
 from canteen.ledger.models import SOURCES, WasteEntry, WasteEntryRevision
 from canteen.reference.services import dish_by_name
 from canteen.reference.validation import check_day_allowed, resolve_canteen, resolve_meal, resolve_stream
@@ -102,6 +103,7 @@ def record_entry(session: Session, settings: AppConfig, actor: User, data: Mappi
     if expect_empty and live_cell_entries(session, canteen.id, day, meal.id, stream.id):
         raise _cell_taken()
 
+    hold_month(session, canteen.id, day)
     dish = dish_by_name(session, dish_name) if dish_name else None
     entry = WasteEntry(canteen=canteen, day=day, meal=meal, stream=stream, dish=dish, weight_g=weight_g,
                        note=note, source=source, client_id=client_id, created_by=actor)
@@ -110,6 +112,7 @@ def record_entry(session: Session, settings: AppConfig, actor: User, data: Mappi
     # The checks above read before writing; two requests can pass them together. The unique constraints
     # decide: (user, client_id) for a retried weighing, one live web entry per cell for the daily grid.
     if stored_unless_duplicate(session, lambda: session.add(entry)):
+        link_waste_revision(session, entry.revisions[-1])
         return RecordResult(entry, True)
     existing = _by_client_id(session, actor, client_id) if client_id is not None else None
     if existing is not None:
@@ -161,8 +164,10 @@ def correct_entry(session: Session, settings: AppConfig, actor: User, entry_id: 
     # A correction that changes nothing would add a revision that only clutters the history.
     if weight_g == entry.weight_g and note_text == entry.note:
         raise InvalidInput(_("nothing changed"), {"weight": _("the same as the current value")})
+    hold_month(session, entry.canteen_id, entry.day)
     _append_revision(session, entry, actor, weight_g=weight_g, note=note_text, voided=False,
                      reason=reason_text)
+    link_waste_revision(session, entry.revisions[-1])
     return entry
 
 
@@ -177,8 +182,10 @@ def void_entry(session: Session, actor: User, entry_id: int, reason: Any,
     if entry.voided:
         errors["reason"] = _("this entry is already void")
     errors.raise_if_any(_("the entry was not voided"))
+    hold_month(session, entry.canteen_id, entry.day)
     _append_revision(session, entry, actor, weight_g=entry.weight_g, note=entry.note, voided=True,
                      reason=reason_text)
+    link_waste_revision(session, entry.revisions[-1])
     return entry
 
 

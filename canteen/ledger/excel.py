@@ -1,7 +1,9 @@
 """The printable monthly ledger (台账) as an Excel workbook."""
 from __future__ import annotations
 
+from datetime import datetime
 from io import BytesIO
+from typing import Any
 
 from flask_babel import gettext as _
 from openpyxl import Workbook
@@ -10,6 +12,7 @@ from openpyxl.utils import get_column_letter
 
 from canteen.config import AppConfig
 from canteen.ledger.figures import MonthLedger
+from canteen.ledger.signoff import MonthSignoff
 
 _THIN = Side(style="thin")
 _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
@@ -19,8 +22,9 @@ def _name(item: object, english: bool) -> str:
     return str(getattr(item, "name_en" if english else "name_zh"))
 
 
-def ledger_workbook(ledger: MonthLedger, settings: AppConfig, english: bool = False) -> Workbook:
-    """Build the workbook: title, canteen, month, a row per day, totals and signature lines."""
+def ledger_workbook(ledger: MonthLedger, settings: AppConfig, english: bool = False,
+                    signoff: MonthSignoff | None = None) -> Workbook:
+    """Build the workbook: title, canteen, month, a row per day, totals and the signature lines."""
     meals = {meal.code: meal for meal in settings.meals}
     streams = {stream.code: stream for stream in settings.streams}
     canteen_cfg = settings.canteen(ledger.canteen.code)
@@ -107,12 +111,9 @@ def ledger_workbook(ledger: MonthLedger, settings: AppConfig, english: bool = Fa
     ]
     if not ledger.complete:
         lines.append(_("Incomplete: %(count)s meal(s) without entries.", count=len(ledger.missing)))
-    for offset, text in enumerate(lines):
-        sheet.cell(summary_row + offset, 1, text)
+    _write_down(sheet, summary_row, lines)
     # The paper ledger is signed by whoever filled it in and whoever checked it.
-    sign_row = summary_row + len(lines) + 1
-    sheet.cell(sign_row, 1, _("Prepared by (填表人): ____________    Date: ________"))
-    sheet.cell(sign_row + 1, 1, _("Reviewed by (复核人): ____________    Date: ________"))
+    _write_down(sheet, summary_row + len(lines) + 1, signature_lines(signoff, settings))
 
     sheet.column_dimensions["A"].width = 12
     for index in range(2, width + 1):
@@ -127,8 +128,38 @@ def ledger_workbook(ledger: MonthLedger, settings: AppConfig, english: bool = Fa
     return book
 
 
-def ledger_workbook_bytes(ledger: MonthLedger, settings: AppConfig, english: bool = False) -> bytes:
+def _write_down(sheet: Any, first_row: int, lines: list[str]) -> None:
+    """Lines of text in column A, one per row from ``first_row``."""
+    for offset, text in enumerate(lines):
+        sheet.cell(first_row + offset, 1, text)
+
+
+def signature_lines(signoff: MonthSignoff | None, settings: AppConfig) -> list[str]:
+    """The preparer's and reviewer's lines: names and dates once signed in the service, else blanks."""
+    blank_prepared = _("Prepared by (填表人): ____________    Date: ________")
+    blank_reviewed = _("Reviewed by (复核人): ____________    Date: ________")
+    if signoff is None or signoff.current is None:
+        return [blank_prepared, blank_reviewed]
+    signature = signoff.current
+
+    def day(moment: datetime | None) -> str:
+        return moment.astimezone(settings.zone).strftime("%Y-%m-%d") if moment else "________"
+
+    if signoff.state == "prepared":
+        return [_("Prepared by (填表人): %(name)s    Date: %(day)s", name=signature.actor.name,
+                  day=day(signature.at)), blank_reviewed]
+    preparer = signature.prepared_by.name if signature.prepared_by else "?"
+    # The chain head printed on the signed paper lets a later reader check the database against it.
+    return [_("Prepared by (填表人): %(name)s    Date: %(day)s", name=preparer, day=day(signature.prepared_at)),
+            _("Reviewed by (复核人): %(name)s    Date: %(day)s", name=signature.actor.name,
+              day=day(signature.at)),
+            _("Closed in the service; the month's fingerprint (chain head): %(hash)s",
+              hash=signature.head_hash)]
+
+
+def ledger_workbook_bytes(ledger: MonthLedger, settings: AppConfig, english: bool = False,
+                          signoff: MonthSignoff | None = None) -> bytes:
     """The workbook serialised as .xlsx bytes."""
     buffer = BytesIO()
-    ledger_workbook(ledger, settings, english).save(buffer)
+    ledger_workbook(ledger, settings, english, signoff).save(buffer)
     return buffer.getvalue()

@@ -159,3 +159,39 @@ class Disposal(Base):
 
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
     voided_by: Mapped[User | None] = relationship(foreign_keys=[voided_by_id])
+
+
+SIGNOFF_ACTIONS = ("prepared", "closed", "reopened")
+
+
+class LedgerMonthSignoff(Base):
+    """A signature on a canteen's monthly ledger: prepared (填表人), closed by the reviewer (复核人), reopened.
+
+    Each row is chained into the month's ledger stream; the month is closed while the stream's newest link
+    is a close, so no write can slip in between the check and the close.
+    """
+
+    __tablename__ = "ledger_month_signoff"
+    __table_args__ = (
+        Index("ix_ledger_month_signoff_canteen_month", "canteen_id", "month"),
+        CheckConstraint("action IN ('prepared', 'closed', 'reopened')", name="action_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    canteen_id: Mapped[int] = mapped_column(ForeignKey("canteen.id"))
+    # The month's first day.
+    month: Mapped[date] = mapped_column(Date)
+    action: Mapped[str] = mapped_column(String(12))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The chain head this signature covers: on a close, the month's hash as signed.
+    head_hash: Mapped[str] = mapped_column(String(64))
+    # Why a closed month was reopened (required then).
+    reason: Mapped[str | None] = mapped_column(String(500), default=None)
+    # On a close: who signed as preparer and when, copied so the close names both people on its own.
+    prepared_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), default=None)
+    prepared_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    canteen: Mapped[Canteen] = relationship()
+    actor: Mapped[User] = relationship(foreign_keys=[actor_id])
+    prepared_by: Mapped[User | None] = relationship(foreign_keys=[prepared_by_id])

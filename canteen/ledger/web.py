@@ -20,12 +20,14 @@ from canteen.core.permissions import can_access_canteen, has_permission
 from canteen.core.timeutil import add_months, local_today, month_end, month_start, parse_month
 from canteen.core.validation import as_id, parse_day, parse_weight_g
 from canteen.extensions import db
+from canteen.ledger.chained import hold_month
 from canteen.ledger.diners import parse_count, set_diner_count
 from canteen.ledger.disposals import list_disposals, record_disposal, void_disposal
 from canteen.ledger.entries import correct_entry, get_entry, record_entry, void_entry
 from canteen.ledger.excel import ledger_workbook_bytes
 from canteen.ledger.figures import cell_history, day_cells, month_ledger
 from canteen.ledger.models import DinerCount, WasteEntry, WasteEntryRevision
+from canteen.ledger.signoff import month_signoff
 from canteen.ledger.wording import change_sentence
 from canteen.reference.models import Canteen, Meal, Stream
 from canteen.reference.scope import user_canteens
@@ -311,6 +313,8 @@ class _Stale(Exception):
 def _apply_daily_plan(settings: Any, canteen: Any, day: date, plan: WeightPlan, diner_plan: DinerPlan,
                       reason: str) -> None:
     """Store every planned change through the ledger services; the caller commits once (all or nothing)."""
+    # A closed month is refused as such (409 in words) before any cell could be mistaken for a stale one.
+    hold_month(db.session, canteen.id, day)
     for kind, cell, grams in plan:
         current = cell.entries[0] if cell.entries else None
         # Each change says what it was planned against (empty, or the revision shown); the services refuse
@@ -425,7 +429,8 @@ def _save_daily(settings: Any, form: DailyForm, reason: str) -> tuple[DailyForm,
     except ServiceError as error:
         db.session.rollback()
         flash(_("Nothing was saved: %(error)s", error=_service_error_text(error)), "error")
-        return form, None, 422
+        # A closed month or a lost race is a conflict with what is stored, not a bad field.
+        return form, None, 409 if isinstance(error, Conflict) else 422
     flash(_("Saved %(count)s change(s).", count=len(form.plan) + len(form.diner_plan)), "success")
     # Redirect after a save, so reloading the page cannot post the same changes again.
     return form, redirect(url_for(".daily_page", canteen=form.canteen.code, day=form.day.isoformat(),
@@ -511,8 +516,11 @@ def _bad_field_names(meals: list[Any], cells: dict[tuple[str, str], Cell], diner
 @require("ledger.view")
 def month_page() -> Any:
     """The monthly ledger (台账): a row per day, totals, per-diner figures, MoM and YoY."""
-    canteen = _canteen_from_args()
-    month = _month_from_args()
+    return render_month_page(_canteen_from_args(), _month_from_args())
+
+
+def render_month_page(canteen: Canteen, month: date, status: int = 200) -> Any:
+    """The monthly ledger page of a canteen's month, with its sign-off state, answered with ``status``."""
     ledger = month_ledger(db.session, _settings(), canteen, month)
     # A comparison with a month that has gaps says so, or its drop would look like a real one.
     previous_incomplete = ledger.previous.missing_slots > 0 or not ledger.complete
@@ -530,7 +538,9 @@ def month_page() -> Any:
         next_month=add_months(month, 1),
         season=settings.season_of(month.month), can_edit=_can_edit(),
         meal_has_weights=lambda row, meal: any(key[0] == meal for key in row.cells),
-        month_column_g=ledger.column_g, month_diners=ledger.diners_of)
+        month_column_g=ledger.column_g, month_diners=ledger.diners_of,
+        signoff=month_signoff(db.session, canteen, month), zone=settings.zone,
+        month_over=local_today(settings.zone) > month_end(month)), status
 
 
 @bp.route("/month.xlsx")
@@ -540,7 +550,8 @@ def month_xlsx() -> Any:
     canteen = _canteen_from_args()
     month = _month_from_args()
     ledger = month_ledger(db.session, _settings(), canteen, month)
-    content = ledger_workbook_bytes(ledger, _settings(), english=_english())
+    content = ledger_workbook_bytes(ledger, _settings(), english=_english(),
+                                    signoff=month_signoff(db.session, canteen, month))
     return send_file(BytesIO(content), as_attachment=True,
                      download_name=f"ledger-{canteen.code}-{month:%Y-%m}.xlsx",
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -18,6 +18,7 @@ from canteen.camera_events.models import CameraEvent
 from canteen.config import AppConfig
 from canteen.db import utcnow
 from canteen.diners.models import Diner
+from canteen.offences.chained import link_escalation_action
 from canteen.offences.models import Escalation, EscalationAction, Offence
 from canteen.offences.window import in_window, local_day, window_start
 from canteen.camera_events.models import EventReview
@@ -36,8 +37,9 @@ def severity(step: str | None) -> int:
 
 def log_action(escalation: Escalation, action: str, actor: User | None, at: datetime, note: str = "") -> None:
     """Append a line to the escalation's history."""
-    escalation.actions.append(EscalationAction(action=action, actor_id=actor.id if actor else None, at=at,
-                                               note=note[:1000]))
+    line = EscalationAction(action=action, actor_id=actor.id if actor else None, at=at, note=note[:1000])
+    escalation.actions.append(line)
+    link_escalation_action(line)
 
 
 def standing_offences(session: Session, diner: Diner) -> list[Offence]:

@@ -11,6 +11,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.routing import BuildError
 
+from canteen.audit.checks import chain_alert
 from canteen.camera_events.status import camera_alerts
 from canteen.config import AppConfig
 from canteen.core.guard import require
@@ -93,6 +94,8 @@ def dashboard() -> Any:
             db.session, settings, current_user, [canteen.id for canteen in canteens])
         endpoint = sources.rectifications_endpoint()
         context["rectifications_url"] = optional_url(endpoint) if endpoint else None
+    if has_permission(current_user, "audit.alerts"):
+        context["chain_alert"] = chain_alert(db.session, settings)
     context["meal_names"] = {meal.code: meal for meal in settings.meals}
     return render_template("reporting/dashboard.html", **context)
 

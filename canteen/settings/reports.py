@@ -15,6 +15,8 @@ class SchedulerSettings(Strict):
     catch_up: bool = True
     retention_time: time = time(3, 0)
     backup_time: time = time(2, 30)
+    # The nightly re-computation of every history chain (canteen verify).
+    verify_time: time = time(2, 0)
     spot_check_draw_day: int = Field(default=1, ge=1, le=28)
     spot_check_draw_time: time = time(6, 30)
 
@@ -31,6 +33,8 @@ class ReportSettings(Strict):
     backup_keep: int = Field(default=14, ge=1, le=1000)
     chart_months: int = Field(default=13, ge=2, le=60)
     top_dishes: int = Field(default=10, ge=1, le=50)
+    # Each chart is drawn once as PNG (page, PDF, download); an SVG copy is a second drawing of every chart.
+    chart_svg: bool = False
     scheduler: SchedulerSettings = SchedulerSettings()
 
     @model_validator(mode="after")

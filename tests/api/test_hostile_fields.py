@@ -52,6 +52,8 @@ def _valid_bodies(ids: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "AppealInput": {"statement": "s", "received_on": "2021-07-05"},
         "AppealDecisionInput": {"outcome": "upheld", "reason": "r"},
         "ReviewInput": {"decision": "dismissed", "note": "n"},
+        "LedgerMonthInput": {"canteen": "zonghe", "month": "2021-07"},
+        "LedgerMonthReopenInput": {"canteen": "zonghe", "month": "2021-07", "reason": "r"},
         "CorrectionInput": {"decision": "dismissed", "note": "n", "reason": "r"},
     }
 

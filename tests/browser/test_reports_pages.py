@@ -73,6 +73,9 @@ def test_reports_page_lists_and_downloads_the_reports(
     manager = make_user("manager")
     _weigh(app, settings, manager, date(2021, 7, 5), "lunch", 20, 300)
     _weigh(app, settings, manager, date(2021, 8, 5), "lunch", 15, 300)
+    # With the optional SVG copies, whose download link the page then offers.
+    settings = settings.model_copy(
+        update={"reports": settings.reports.model_copy(update={"chart_svg": True})})
     with app.app_context():
         zonghe = db.session.scalar(select(Canteen).where(Canteen.code == "zonghe"))
         for target in (None, zonghe):

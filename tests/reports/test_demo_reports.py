@@ -13,7 +13,7 @@ from flask_babel import force_locale
 from matplotlib import font_manager, rcParams
 from matplotlib.text import Text
 from pypdf import PdfReader
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from canteen.camera_events.models import CameraEvent
@@ -30,6 +30,7 @@ from reports.models import ReportRun
 from reports.monthly import build_monthly_report
 from reports.render import render_html
 from reports.service import produce_report
+from reports.timing import Stopwatch
 
 AUGUST = date(2021, 8, 1)
 # Reports about a past month must not depend on the day the tests run.
@@ -162,6 +163,9 @@ def _pdf_text(content: bytes) -> str:
 @pytest.mark.render
 def test_a_report_run_twice_gives_the_same_files_with_the_figures(demo_app: Flask, settings: AppConfig,
                                                                   tmp_path: Path) -> None:
+    # With the optional SVG copies too: they reuse the layout of the PNG drawing and must be stable as well.
+    settings = settings.model_copy(
+        update={"reports": settings.reports.model_copy(update={"chart_svg": True})})
     with demo_app.app_context():
         zonghe = _canteen(db.session, "zonghe")
         first = produce_report(db.session, settings, AUGUST, zonghe, tmp_path, trigger="cli", now=NOW)
@@ -225,10 +229,15 @@ def test_the_all_canteens_report_sums_the_canteens(demo_app: Flask, settings: Ap
         canteens = {code: _canteen(db.session, code) for code in ("zonghe", "badajie")}
         ledgers = {code: month_ledger(db.session, settings, row, AUGUST, NOW)
                    for code, row in canteens.items()}
-        run = produce_report(db.session, settings, AUGUST, None, tmp_path, trigger="cli", now=NOW)
+        stopwatch = Stopwatch()
+        run = produce_report(db.session, settings, AUGUST, None, tmp_path, trigger="cli", now=NOW,
+                             stopwatch=stopwatch)
         db.session.commit()
         assert run.status == "ok", run.error
         assert run.target == "all" and run.canteen_id is None
+    # The bench's split: every phase of the run was timed.
+    phases = {"queries", "charts", "html", "pdf", "files"}
+    assert set(stopwatch.seconds) == set(stopwatch.cpu_seconds) == phases
     folder = tmp_path / "2021-08" / "all"
     figures = json.loads((folder / "figures.json").read_text(encoding="utf-8"))
     total = sum(ledger.total_g for ledger in ledgers.values())
@@ -241,6 +250,9 @@ def test_the_all_canteens_report_sums_the_canteens(demo_app: Flask, settings: Ap
     html = (folder / "report.html").read_text(encoding="utf-8")
     assert "综合办公区餐厅" in html and "八大街综合楼餐厅" in html
     assert 'id="canteen-table"' in html
+    # One drawing per chart by default: the PNG serves the page, the PDF and the download; no SVG copy.
+    assert sorted(path.suffix for path in (folder / "charts").iterdir()) == [".png"] * 8
+    assert len(_pdf_images(PdfReader(folder / "report.pdf"))) == 8
 
 
 @pytest.mark.render
@@ -254,7 +266,7 @@ def test_a_failed_run_leaves_the_last_good_report(demo_app: Flask, settings: App
         folder = Path(good.directory)
         before = _files(folder)
 
-        def half_written(report, staging: Path) -> None:
+        def half_written(report, staging: Path, *options) -> None:
             (staging / "report.html").write_text("half", encoding="utf-8")
             raise OSError(28, "No space left on device")
 
@@ -310,3 +322,34 @@ def test_the_assessment_spot_check_and_offence_figures(demo_session: Session, se
     assert sum(counts[step] for step in sources.STEPS) == sum(
         1 for row in steps if local_month(row.created_at) == month)
     assert set(counts) == {"offences", "warning", "exposure", "referral"}
+
+
+def test_the_report_sources_take_the_same_queries_however_many_rows(demo_session: Session,
+                                                                    settings: AppConfig) -> None:
+    from reports import sources
+
+    canteens = [_canteen(demo_session, code).id for code in ("zonghe", "badajie")]
+    statements: list[str] = []
+
+    def record(_connection, _cursor, statement: str, *_args) -> None:
+        # has_tables() asks the catalog once per source (PRAGMA on SQLite, pg_catalog on PostgreSQL).
+        if not statement.startswith("PRAGMA") and "pg_catalog" not in statement:
+            statements.append(statement)
+
+    engine = demo_session.get_bind()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        demo_session.expunge_all()  # nothing loaded before: every row comes from the queries counted
+        rectifications = sources.rectifications(demo_session, canteens, AUGUST)
+        after_rectifications = len(statements)
+        checks = sources.spot_checks(demo_session, canteens, AUGUST)
+        after_checks = len(statements)
+        scores = sources.caterer_scores(demo_session, canteens, [date(2021, 7, 1), AUGUST])
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    # The demo has several rectifications, checks and scores; each list is one query (two with the findings).
+    assert rectifications and checks and scores
+    assert after_rectifications == 1
+    assert after_checks - after_rectifications == 2
+    # The assessments and their lines; the users who added the lines (with their canteens) are joined.
+    assert len(statements) - after_checks <= 4

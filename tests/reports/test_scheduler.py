@@ -32,7 +32,8 @@ def local(*args: int, zone: ZoneInfo = SHANGHAI) -> datetime:
 
 def test_jobs_have_fixed_ids() -> None:
     assert [job.id for job in all_jobs()] == ["monthly-reports", "missing-entries", "spot-check-draw",
-                                              "retention", "close-unchanged-events", "sqlite-backup"]
+                                              "retention", "close-unchanged-events", "sqlite-backup",
+                                              "chain-verify"]
 
 
 @pytest.mark.parametrize(("now", "expected"), [
@@ -56,6 +57,7 @@ def test_daily_jobs_cross_month_ends(settings: AppConfig) -> None:
     assert times["missing-entries"] == local(2024, 2, 29, 20, 30)  # leap day
     assert times["sqlite-backup"] == local(2024, 2, 29, 2, 30)
     assert times["retention"] == local(2024, 2, 29, 3, 0)
+    assert times["chain-verify"] == local(2024, 2, 29, 2, 0)
     assert times["spot-check-draw"] == local(2024, 3, 1, 6, 30)
     times = next_run_times(settings, local(2021, 8, 31, 20, 31))
     assert times["missing-entries"] == local(2021, 9, 1, 20, 30)
@@ -129,6 +131,7 @@ def test_a_job_missed_while_the_scheduler_was_down_runs_once(app: Flask, session
         _ran(session, "missing-entries", local(2021, 8, day, 20, 30))
         _ran(session, "sqlite-backup", local(2021, 8, day + 1, 2, 30))
         _ran(session, "retention", local(2021, 8, day + 1, 3, 0))
+        _ran(session, "chain-verify", local(2021, 8, day + 1, 2, 0))
     _ran(session, "spot-check-draw", local(2021, 8, 20, 9, 5))  # drawn by hand when the scheduler came in
     now = local(2021, 9, 3, 10, 0)
     missed = missed_jobs(session, settings, now, recorder.jobs())
@@ -136,7 +139,7 @@ def test_a_job_missed_while_the_scheduler_was_down_runs_once(app: Flask, session
                 ("spot-check-draw", local(2021, 9, 1, 6, 30)), ("retention", local(2021, 9, 3, 3, 0)),
                 # Hourly: only the newest missed hour is made up.
                 ("close-unchanged-events", local(2021, 9, 3, 9, 40)),
-                ("sqlite-backup", local(2021, 9, 3, 2, 30))]
+                ("sqlite-backup", local(2021, 9, 3, 2, 30)), ("chain-verify", local(2021, 9, 3, 2, 0))]
     assert [(job.id, due) for job, due in missed] == expected
     runs = catch_up(app, now, recorder.jobs())
     # Each runs once, for its latest due time, however many were missed.
@@ -144,7 +147,7 @@ def test_a_job_missed_while_the_scheduler_was_down_runs_once(app: Flask, session
     assert [(run.job_id, run.trigger, run.status) for run in runs] == [
         (job_id, "catch-up", "ok") for job_id, _due in expected]
     assert catch_up(app, now, recorder.jobs()) == []
-    assert len(recorder.calls) == 6
+    assert len(recorder.calls) == 7
     stored = session.scalars(select(JobRun).where(JobRun.trigger == "catch-up").order_by(JobRun.id)).all()
     assert [(run.job_id, run.scheduled_for) for run in stored] == expected
 
@@ -155,7 +158,7 @@ def test_nothing_is_missed_before_the_first_start(app: Flask, session: Session, 
     missed = missed_jobs(session, settings, local(2021, 9, 3, 10, 0))
     # The monthly run of 1 September was before the scheduler ever started; the nightly ones were not.
     assert [job.id for job, _due in missed] == ["missing-entries", "retention", "close-unchanged-events",
-                                                "sqlite-backup"]
+                                                "sqlite-backup", "chain-verify"]
 
 
 def test_an_interrupted_run_is_marked_and_made_up(app: Flask, session: Session, settings: AppConfig) -> None:

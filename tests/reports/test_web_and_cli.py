@@ -63,10 +63,14 @@ def test_report_command_names_the_bad_option(runner: FlaskCliRunner, tmp_path: P
 
 @pytest.fixture
 def stored_reports(app: Flask, settings: AppConfig) -> list[ReportRun]:
-    """The August 2021 reports (all, zonghe, badajie) in the app's report store, on an empty ledger."""
+    """The August 2021 reports (all, zonghe, badajie) in the app's report store, on an empty ledger;
+    badajie's with the optional SVG copies of its charts."""
+    with_svg = settings.model_copy(
+        update={"reports": settings.reports.model_copy(update={"chart_svg": True})})
     with app.app_context():
         root = Path(app.instance_path) / "reports"
-        runs = [produce_report(db.session, settings, AUGUST, canteen, root, trigger="scheduler")
+        runs = [produce_report(db.session, with_svg if canteen and canteen.code == "badajie" else settings,
+                               AUGUST, canteen, root, trigger="scheduler")
                 for canteen in report_targets(db.session, AUGUST, each=True)]
         db.session.commit()
     assert [run.status for run in runs] == ["ok", "ok", "ok"]
@@ -93,6 +97,10 @@ def test_reports_page_lists_what_each_role_may_see(stored_reports: list[ReportRu
     svg = client.get("/reports/2021-08/badajie/charts/monthly_totals.svg")
     assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
     assert client.get("/reports/2021-08/badajie/charts/monthly_totals.png").data.startswith(b"\x89PNG")
+    # The SVG link is offered only where the report wrote SVG copies.
+    assert client.get("/reports/2021-08/zonghe/charts/monthly_totals.svg").status_code == 404
+    linked = re.findall(r"/reports/2021-08/([a-z]+)/charts/monthly_totals\.svg", page.data.decode())
+    assert linked == ["badajie"]
     for bad in ("/reports/2021-08/zonghe/../all/report.html", "/reports/2021-08/zonghe/secret_key",
                 "/reports/2021-8/zonghe/report.html", "/reports/2021-07/zonghe/report.html"):
         assert client.get(bad).status_code == 404, bad

@@ -71,7 +71,7 @@ def _pages(world: dict[str, Any]) -> list[str]:
             f"/assessment/contractors/{world['contractor']}",
             "/review/", f"/review/events/{world['event']}", f"/offences/escalations/{world['escalation']}",
             "/offences/approvals", "/diners/", "/diners/new", f"/diners/{world['diner_id']}/edit",
-            "/diners/import"]
+            "/diners/import", "/audit/"]
 
 
 def test_hostile_values_in_every_form_field_answer_without_5xx(
