@@ -29,7 +29,7 @@ _RULE_PARAM = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 # Shapes of the values the services parse (canteen.core.validation), for the features' schemas.
 CODE = {"type": "string", "pattern": "^[a-z][a-z0-9_-]{0,31}$", "description": "a code of config.yaml"}
 DAY = {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
-       "description": "YYYY-MM-DD, from 1900-01-01 to 2199-12-31"}
+       "description": "YYYY-MM-DD, from 1900-01-01 to 9998-12-31"}
 MONTH = {"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$", "example": "2021-07",
          "description": "YYYY-MM"}
 TIME = {"type": "string", "format": "date-time",

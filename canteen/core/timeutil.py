@@ -6,8 +6,9 @@ import re
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-# Dates the service can hold; the bounds keep date arithmetic (a day before, a year after) in range.
-FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2199, 12, 31)
+# Dates the service accepts: the bounds keep date arithmetic in range (a year before, a month or a week
+# after), and leave "in the future" to the features' own checks, which say so in words.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
 _MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 
 

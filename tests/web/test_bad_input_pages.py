@@ -100,6 +100,11 @@ def test_nul_in_a_form_field_or_query_is_400_naming_it(admin_client: FlaskClient
                                   "/ledger/daily?canteen=zonghe&day=9999-12-31",
                                   "/ledger/month?canteen=zonghe&month=0001-01",
                                   "/ledger/month?canteen=zonghe&month=9999-12",
+                                  "/ledger/daily?canteen=zonghe&day=9998-12-31",
+                                  "/ledger/month?canteen=zonghe&month=9998-12",
+                                  "/ledger/month?canteen=zonghe&month=1900-01",
+                                  "/spot-checks/?canteen=zonghe&month=9998-12",
+                                  "/audit/?month=9998-12",
                                   "/review/?day=0001-01-01"])
 def test_a_day_or_month_at_the_edge_of_the_calendar_shows_a_page(
         admin_client: FlaskClient, path: str) -> None:
