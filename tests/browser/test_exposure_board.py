@@ -18,7 +18,8 @@ pytestmark = pytest.mark.browser
 
 def test_public_board_shows_the_approved_exposure(app: Flask, settings: AppConfig, page: Page,
                                                   make_user: Callable[..., User],
-                                                  screenshot: Callable[[str], None]) -> None:
+                                                  screenshot: Callable[[str], None],
+                                                  log_in: Callable[..., None]) -> None:
     reviewer, discipline = make_user("reviewer", username="li"), make_user("discipline", username="zhao")
     admin, uploader = make_user("admin", username="boss"), make_user("manager", username="camera")
     with service_session(app) as session:
@@ -65,3 +66,15 @@ def test_public_board_shows_the_approved_exposure(app: Flask, settings: AppConfi
     # Nothing behind it is reachable without a login.
     page.goto(f"/offences/escalations/{exposure.id}")
     expect(page.locator("#username")).to_be_visible()
+
+    # On a phone the board and the approver's page fit the screen's width (no sideways scrolling).
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto("/exposure")
+    expect(page.locator("#board article.entry")).to_have_count(1)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    screenshot("exposure-board-phone")
+    log_in(discipline)
+    page.goto(f"/offences/escalations/{exposure.id}")
+    expect(page.locator("#decided-by")).to_contain_text("zhao")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    screenshot("escalation-phone")
