@@ -18,6 +18,7 @@ from canteen.core.errors import Conflict, FieldErrors, NotFound, ServiceError
 from canteen.core.guard import require
 from canteen.core.permissions import can_access_canteen, has_permission
 from canteen.core.timeutil import add_months, local_today, month_end, month_start, parse_month
+from canteen.core.inputguard import UnsafeInput
 from canteen.core.validation import as_id, parse_day, parse_weight_g
 from canteen.extensions import db
 from canteen.ledger.chained import hold_month
@@ -56,16 +57,27 @@ def _canteen_from_args() -> Canteen:
 
 
 def _day_from_args() -> date:
-    # Links and bookmarks without a (valid) day open today's page rather than an error.
+    raw = request.values.get("day", "").strip()
+    # A link or bookmark without a day opens today's page.
+    if not raw:
+        return local_today(_settings().zone)
+    # A day that is given but wrong is refused, never replaced by today: a save would land on the wrong day.
     # Strict and bounded, so ?day=0001-01-01 cannot reach "the day before" arithmetic and overflow.
-    return parse_day(request.values.get("day", ""), FieldErrors()) or local_today(_settings().zone)
+    errors = FieldErrors()
+    day = parse_day(raw, errors, "day")
+    if day is None:
+        raise UnsafeInput("day", errors["day"])
+    return day
 
 
 def _month_from_args() -> date:
-    try:
-        return parse_month(request.values.get("month", ""))
-    except ValueError:
+    raw = request.values.get("month", "").strip()
+    if not raw:
         return month_start(local_today(_settings().zone))
+    try:
+        return parse_month(raw)
+    except ValueError:
+        raise UnsafeInput("month", _("expected YYYY-MM")) from None
 
 
 def _english() -> bool:
