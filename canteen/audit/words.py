@@ -270,9 +270,11 @@ def break_words(names: Names, finding: dict[str, Any]) -> BreakWords:
     # Twelve hex digits name a fingerprint well enough for a person comparing two of them.
     fields = finding.get("fields") or []
     stored, computed = _short(finding.get("stored")), _short(finding.get("computed"))
+    # Outside the calls below: Babel does not extract a _() nested in another _() call's arguments.
+    when_chained, in_newest, now = _("when chained"), _("in the newest revision"), _("now")
     texts = {
         "changed": lambda: _("the stored values differ from what was chained: %(changes)s",
-                             changes=changes_text(names, fields, _("when chained"), _("now"))),
+                             changes=changes_text(names, fields, when_chained, now)),
         "hash": lambda: _("the chain link itself was altered: stored fingerprint %(stored)s, recomputed "
                           "%(computed)s", stored=stored, computed=computed),
         "relinked": lambda: _("this link does not follow the one before it (it names %(stored)s, the link "
@@ -283,7 +285,7 @@ def break_words(names: Names, finding: dict[str, Any]) -> BreakWords:
         "unchained": lambda: _("the record is not in the chain: written around the service, or older than "
                                "the chain and never sealed"),
         "mirror": lambda: _("the current value differs from the newest revision: %(changes)s",
-                            changes=changes_text(names, fields, _("in the newest revision"), _("now"))),
+                            changes=changes_text(names, fields, in_newest, now)),
         "no_history": lambda: _("the record has no revision at all"),
         "rewritten": lambda: _("the history was rewritten after the check of %(when)s: that check saw "
                                "fingerprint %(stored)s here, now %(computed)s",
