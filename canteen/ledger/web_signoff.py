@@ -11,9 +11,25 @@ from canteen.core.errors import ServiceError
 from canteen.core.guard import require
 from canteen.extensions import db
 from canteen.ledger.signoff import MonthSignoff, close_month, prepare_month, reopen_month
-from canteen.ledger.web import _canteen_from_args, _month_from_args, _service_error_text, render_month_page
+from canteen.ledger.web import _canteen_from_args, _month_from_args, render_month_page
 
 bp = Blueprint("ledger_signoff", __name__, url_prefix="/ledger/month")
+
+
+def _field_word(key: str) -> str:
+    words = {"reason": _("Reason"), "month": _("Month"), "canteen": _("Canteen")}
+    return words.get(key, key)
+
+
+def _refusal_text(error: ServiceError) -> str:
+    """The refusal in words: a bad field by its label (e.g. "理由：必填"), else the service's sentence."""
+    # A wrong field says what to fix; a refused state (closed, not prepared) is the service's sentence alone,
+    # since its field note only repeats it.
+    if error.status == 422 and error.fields:
+        details = "; ".join(_("%(field)s: %(message)s", field=_field_word(key), message=text)
+                            for key, text in error.fields.items())
+        return _("Nothing was signed: %(error)s", error=details)
+    return _("Nothing was signed: %(error)s", error=error.message)
 
 
 def _act(action: Callable[..., MonthSignoff], done: str, **extra: Any) -> Any:
@@ -26,7 +42,7 @@ def _act(action: Callable[..., MonthSignoff], done: str, **extra: Any) -> Any:
         db.session.commit()
     except ServiceError as error:
         db.session.rollback()
-        flash(_("Nothing was signed: %(error)s", error=_service_error_text(error)), "error")
+        flash(_refusal_text(error), "error")
         # The page again, with the refusal in words and its status (403 second person, 409 state, 422 reason).
         return render_month_page(canteen, month, error.status)
     flash(done, "success")
