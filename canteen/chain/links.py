@@ -115,8 +115,10 @@ def lock_stream(session: Session, stream: str) -> None:
     if session.get_bind().dialect.name != "postgresql":
         return
     try:
-        session.execute(text("SELECT pg_advisory_xact_lock(:space, hashtext(:stream))"),
-                        {"space": _LOCK_SPACE, "stream": stream})
+        # Advisory locks are database-wide: the schema is part of the key, so services (or test workers)
+        # sharing one database in different schemas never queue behind, or deadlock with, each other.
+        key = "SELECT pg_advisory_xact_lock(:space, hashtext(current_schema() || ':' || :stream))"
+        session.execute(text(key), {"space": _LOCK_SPACE, "stream": stream})
     except OperationalError as error:
         # Two transactions each holding a stream the other waits for: PostgreSQL ends one of them.
         if getattr(error.orig, "sqlstate", None) == "40P01":
